@@ -1,0 +1,1 @@
+# The outside world, with no Odoo import: tested without Odoo.

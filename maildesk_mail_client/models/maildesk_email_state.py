@@ -1,0 +1,44 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class MaildeskEmailState(models.Model):
+    """A user's intent on a message (read, star, move, delete), kept until the server has it.
+
+    The intent is recorded first, applied to the server, and reconciled by the next sync,
+    so nothing is lost while the server is unreachable.
+    """
+    _name = "maildesk.email_state"
+    _description = "MailDesk Message State Change"
+    _order = "write_date desc, id desc"
+
+    account_id = fields.Many2one("mailbox.account", required=True, ondelete="cascade", index=True)
+    index_id = fields.Many2one(
+        "maildesk.message_index", required=True, ondelete="cascade", index=True)
+    seen = fields.Boolean()
+    has_seen = fields.Boolean(help="The read state was set explicitly.")
+    starred = fields.Boolean()
+    has_starred = fields.Boolean(help="The star was set explicitly.")
+    target_folder_id = fields.Many2one("mailbox.folder", ondelete="cascade")
+    has_move = fields.Boolean()
+    is_delete = fields.Boolean()
+    has_delete = fields.Boolean()
+    dirty_flags = fields.Boolean(help="Flags still to be written to the server.")
+    dirty_move = fields.Boolean(help="Move or delete still to be applied on the server.")
+    apply_attempts = fields.Integer(readonly=True)
+    next_try_at = fields.Datetime(readonly=True)
+    last_error = fields.Text(readonly=True)
+    expire_at = fields.Datetime()
+
+    _index_unique = models.Constraint(
+        "UNIQUE(index_id)", "A message has a single pending state change.")
+
+    @api.constrains("account_id", "index_id", "target_folder_id")
+    def _check_same_mailbox(self):
+        # Rules key on account_id: a row must not point into another mailbox.
+        for state in self.sudo():
+            if state.index_id.account_id != state.account_id or (
+                    state.target_folder_id and state.target_folder_id.account_id != state.account_id):
+                raise ValidationError(self.env._(
+                    "A state change must stay within one mailbox: the message and the target "
+                    "folder must belong to %s.", state.account_id.display_name))

@@ -1,0 +1,73 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class MaildeskMessageIndex(models.Model):
+    """One row per message per folder: the single source of truth for message metadata.
+
+    Written only by service code (sync, state changes), read by the inbox.
+    """
+    _name = "maildesk.message_index"
+    _description = "MailDesk Message Index"
+    _order = "sort_ts desc, id desc"
+    _rec_name = "subject"
+
+    account_id = fields.Many2one("mailbox.account", required=True, ondelete="cascade", index=True)
+    provider = fields.Selection(related="account_id.provider", store=True, index=True)
+    folder_id = fields.Many2one("mailbox.folder", required=True, ondelete="cascade", index=True)
+    uid = fields.Char("Remote Id", required=True,
+                      help="IMAP UID, Gmail message id or Graph message id.")
+
+    # headers
+    message_id = fields.Char("Message-ID", index=True)
+    from_addr = fields.Char("From")
+    sender_display_name = fields.Char()
+    to_addrs = fields.Text("To")
+    cc_addrs = fields.Text("Cc")
+    bcc_addrs = fields.Text("Bcc")
+    subject = fields.Char()
+    date = fields.Datetime()
+    preview = fields.Text()
+    size = fields.Integer()
+    outgoing_id = fields.Char(index=True, help="Correlation id of mail sent from MailDesk.")
+
+    # state
+    has_attachments = fields.Boolean()
+    is_read = fields.Boolean(index=True)
+    is_starred = fields.Boolean(index=True)
+    flags = fields.Char(help="Server flags as received, space separated.")
+    tag_ids = fields.Many2many(
+        "mail.message.tag", "maildesk_index_tag_rel", "index_id", "tag_id", string="Tags")
+    pending_move_to_id = fields.Many2one("mailbox.folder", ondelete="set null")
+    pending_delete = fields.Boolean()
+    local_pending = fields.Boolean(help="Created at send time; waits for the server's copy.")
+    deleted_on_server = fields.Boolean(index=True)
+    ingest_allowed = fields.Boolean()
+
+    # threading
+    in_reply_to = fields.Char()
+    references_hdr = fields.Text("References")
+    thread_id = fields.Char(index=True)
+
+    sort_ts = fields.Integer(help="Date as epoch seconds, for sorting.")
+    indexed_at = fields.Datetime(default=fields.Datetime.now)
+
+    _account_folder_uid_unique = models.Constraint(
+        "UNIQUE(account_id, folder_id, uid)",
+        "This message is already indexed in this folder.")
+    # The inbox's page query: one folder, newest first, hidden rows left out.
+    _folder_page_idx = models.Index(
+        "(folder_id, sort_ts DESC, id DESC) WHERE deleted_on_server IS NOT TRUE")
+    # The unified view across a user's mailboxes.
+    _account_page_idx = models.Index(
+        "(account_id, sort_ts DESC, id DESC) WHERE deleted_on_server IS NOT TRUE")
+    # Unread counts per folder.
+    _unread_idx = models.Index(
+        "(folder_id) WHERE is_read IS NOT TRUE AND deleted_on_server IS NOT TRUE")
+
+    @api.constrains("account_id", "folder_id")
+    def _check_folder_account(self):
+        for row in self:
+            if row.folder_id.account_id != row.account_id:
+                raise ValidationError(
+                    self.env._("A message must be indexed in a folder of its own mailbox."))

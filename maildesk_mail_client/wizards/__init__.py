@@ -1,0 +1,1 @@
+from . import mailbox_account_wizard
