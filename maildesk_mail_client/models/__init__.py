@@ -1,11 +1,13 @@
-from . import mailbox_account
-from . import mailbox_folder
-from . import mail_message_tag
-from . import maildesk_message_index
-from . import maildesk_ui_cache
-from . import maildesk_email_state
-from . import maildesk_ingest_queue
-from . import maildesk_account_lease
-from . import maildesk_ui_presence
-from . import maildesk_draft
-from . import mailbox_sync
+from . import (
+    mail_message_tag,
+    mailbox_account,
+    mailbox_folder,
+    mailbox_sync,
+    maildesk_account_lease,
+    maildesk_draft,
+    maildesk_email_state,
+    maildesk_ingest_queue,
+    maildesk_message_index,
+    maildesk_ui_cache,
+    maildesk_ui_presence,
+)

@@ -2,9 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize
 
-from ..infrastructure.addresses import is_plain_address
-
 from ..application.services import secrets_vault, sync_state
+from ..infrastructure.addresses import is_plain_address
 
 ADMIN_GROUP = "maildesk_mail_client.group_mailbox_admin"
 
@@ -256,6 +255,21 @@ class MailboxAccount(models.Model):
     # -- actions -------------------------------------------------------------------------------
     def action_reset_mailbox_sync_state(self):
         return sync_state.reset_sync_state(self)
+
+    def action_rotate_secrets(self):
+        """Re-encrypt the stored credentials under the first configured key."""
+        count = secrets_vault.rotate(self)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("Credentials re-encrypted"),
+                "message": self.env._(
+                    "%(count)s stored credential(s) now use the first configured key. Older "
+                    "keys can be removed from the server configuration.", count=count),
+            },
+        }
 
     def action_view_folders(self):
         self.ensure_one()

@@ -28,7 +28,7 @@ class MaildeskAccountLease(models.Model):
         "UNIQUE(account_id)", "A mailbox has a single sync lease.")
 
     def _default_owner(self):
-        return "uid:%s" % self.env.uid
+        return f"uid:{self.env.uid}"
 
     def _run_short(self, query, params):
         """Run one statement on a fresh cursor; return its rowcount, or None on contention."""

@@ -1,9 +1,11 @@
-from . import test_access_matrix_orm
-from . import test_access_matrix_jsonrpc
-from . import test_mailbox_account
-from . import test_secrets
-from . import test_rules_upgrade
-from . import test_connect_wizard
-from . import test_account_lease
-from . import test_reset_sync_state
-from . import test_mailbox_sync
+from . import (
+    test_access_matrix_jsonrpc,
+    test_access_matrix_orm,
+    test_account_lease,
+    test_connect_wizard,
+    test_mailbox_account,
+    test_mailbox_sync,
+    test_reset_sync_state,
+    test_rules_upgrade,
+    test_secrets,
+)

@@ -79,7 +79,7 @@ class TestAccessMatrixOrm(MailDeskFixture, TransactionCase):
     def test_outsider_cannot_point_a_state_change_into_another_mailbox(self):
         """The rule checks account_id; a row of theirs must not reference support@'s mail."""
         foreign_row = self.make_index()
-        with self.assertRaises(Exception):
+        with self.assertRaises(AccessError):
             with self.env.cr.savepoint():
                 self.env["maildesk.email_state"].with_user(self.outsider).create({
                     "account_id": self.personal.id, "index_id": foreign_row.id})

@@ -19,6 +19,7 @@ from ...infrastructure.secret_box import (
     SecretUndecryptable,
     parse_keys,
 )
+from . import mailbox_access
 
 _logger = logging.getLogger(__name__)
 
@@ -123,8 +124,11 @@ def rotate(accounts):
     value cannot be decrypted, so a rotation never loses a credential.
     """
     env = accounts.env
+    mailbox_access.require_admin(env)
     box = _box(env)
     updates = []
+    # sudo: the encrypted columns are admin-only fields; the caller was just checked to be
+    # a Mailbox Admin, and no value leaves this function.
     for account in accounts.sudo():
         vals = {}
         for column in SECRET_FIELDS.values():
