@@ -32,7 +32,6 @@ class MaildeskDraft(models.Model):
     @api.constrains("account_id", "reply_to_index_id")
     def _check_reply_in_same_mailbox(self):
         # Rules key on account_id: a draft must not reach into another mailbox's messages.
-        # Read as the caller: a draft pointing into a mailbox they cannot read fails here too.
         for draft in self:
             if draft.reply_to_index_id and draft.reply_to_index_id.account_id != draft.account_id:
                 raise ValidationError(self.env._(

@@ -36,7 +36,6 @@ class MaildeskEmailState(models.Model):
     @api.constrains("account_id", "index_id", "target_folder_id")
     def _check_same_mailbox(self):
         # Rules key on account_id: a row must not point into another mailbox.
-        # Read as the caller: pointing into a mailbox they cannot read fails here too.
         for state in self:
             if state.index_id.account_id != state.account_id or (
                     state.target_folder_id and state.target_folder_id.account_id != state.account_id):

@@ -1,6 +1,7 @@
 """Connect Mailbox: joining a shared mailbox with its address and password."""
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from .common import SUPPORT_PASSWORD, MailDeskFixture
 
@@ -52,3 +53,16 @@ class TestConnectWizard(MailDeskFixture, TransactionCase):
     def test_a_user_without_a_maildesk_group_cannot_use_the_wizard(self):
         with self.assertRaises(AccessError):
             self.connect(self.plain, "support@example.com", SUPPORT_PASSWORD)
+
+    @mute_logger("odoo.addons.maildesk_mail_client.application.services.personal_connection")
+    def test_repeated_guessing_is_stopped_even_with_the_right_password(self):
+        Wizard = self.env["mailbox.account.wizard"].with_user(self.outsider)
+        for _attempt in range(10):
+            Wizard.create({"email": "support@example.com", "password": "guess"})
+        with self.assertRaises(UserError) as caught:
+            self.connect(self.outsider, "support@example.com", SUPPORT_PASSWORD)
+        self.assertIn("Too many connection attempts", str(caught.exception))
+        self.assertNotIn(self.outsider, self.support.access_user_ids)
+        # another user is not affected
+        self.connect(self.admin, "support@example.com", SUPPORT_PASSWORD)
+        self.assertIn(self.admin, self.support.access_user_ids)

@@ -1,7 +1,9 @@
 """Connect Mailbox: a Mailbox User who knows a shared address and its password joins it."""
 import hmac
 import logging
+from datetime import timedelta
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 
@@ -9,12 +11,27 @@ from . import mailbox_access, secrets_vault
 
 _logger = logging.getLogger(__name__)
 
+# Each attempt leaves a wizard row behind (Odoo vacuums them after an hour), so counting a
+# user's recent rows bounds password guessing without a table of its own.
+MAX_ATTEMPTS = 10
+ATTEMPT_WINDOW = timedelta(minutes=15)
+
 
 def connect(env, email, password):
     """Add the calling user to the Users with Access of the matching shared mailbox."""
     user = env.user
     if not user.has_group(mailbox_access.USER_GROUP):
         raise UserError(env._("Only Mailbox Users can connect to a mailbox."))
+    # sudo: the wizard's record rule hides other rows; we only count the caller's own.
+    recent = env["mailbox.account.wizard"].sudo().search_count([
+        ("create_uid", "=", user.id),
+        ("create_date", ">=", fields.Datetime.now() - ATTEMPT_WINDOW)])
+    if recent > MAX_ATTEMPTS:
+        _logger.warning("MailDesk: user %s made %s Connect Mailbox attempts in %s", user.id, recent,
+                        ATTEMPT_WINDOW)
+        raise UserError(env._(
+            "Too many connection attempts. Wait a quarter of an hour before trying again, or ask a "
+            "Mailbox Admin to add you to the mailbox."))
     normalized = email_normalize(email or "")
     if not normalized or not password:
         raise UserError(env._("Enter the mailbox's email address and its password."))
