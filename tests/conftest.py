@@ -12,6 +12,35 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 for manifest in ROOT.glob("*/__manifest__.py"):
     addon = manifest.parent
-    package = types.ModuleType(addon.name)
-    package.__path__ = [str(addon)]
-    sys.modules.setdefault(addon.name, package)
+    for name, path in ((addon.name, addon), (f"{addon.name}.tests", addon / "tests")):
+        package = types.ModuleType(name)
+        package.__path__ = [str(path)]
+        sys.modules.setdefault(name, package)
+
+import pytest  # noqa: E402
+
+from maildesk_mail_client.tests import mailservers  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """One private Dovecot for the whole run; each test takes a fresh user (mailbox)."""
+    server = mailservers.Dovecot()
+    try:
+        server.start()
+    except mailservers.ServerUnavailable as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def basic_dovecot():
+    """A Dovecot that advertises only IMAP4rev1 basics (no CONDSTORE, QRESYNC, LIST-STATUS)."""
+    server = mailservers.Dovecot(capabilities=mailservers.BASIC_CAPABILITIES)
+    try:
+        server.start()
+    except mailservers.ServerUnavailable as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()

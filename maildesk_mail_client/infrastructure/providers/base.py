@@ -1,0 +1,139 @@
+"""The interface every mail provider implements, and the errors it raises.
+
+Errors carry the server's own words, so a person can be told what the server said.
+"""
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class ProviderError(Exception):
+    """Something went wrong talking to the mail server; ``str()`` is for people."""
+
+
+class AuthenticationFailed(ProviderError):
+    """The server refused the credentials (wrong password, revoked token)."""
+
+
+class ServerUnreachable(ProviderError):
+    """No connection could be made or kept (DNS, refused, timeout, TLS, dropped)."""
+
+
+class FolderGone(ProviderError):
+    """The folder no longer exists on the server."""
+
+
+@dataclass
+class RemoteFolder:
+    path: str
+    name: str
+    delimiter: str
+    folder_type: str
+    flags: tuple = ()
+    selectable: bool = True
+    uidvalidity: int | None = None
+    uidnext: int | None = None
+    highestmodseq: int | None = None
+    messages: int | None = None
+    unseen: int | None = None
+
+    @property
+    def parent_path(self):
+        if self.delimiter and self.delimiter in self.path:
+            return self.path.rsplit(self.delimiter, 1)[0]
+        return None
+
+
+@dataclass
+class MessageMeta:
+    """What the index needs of one message, without its body."""
+    uid: str
+    flags: tuple = ()
+    internal_date: datetime | None = None
+    size: int = 0
+    subject: str = ""
+    from_addr: str = ""
+    sender_display_name: str = ""
+    to_addrs: str = ""
+    cc_addrs: str = ""
+    bcc_addrs: str = ""
+    date: datetime | None = None
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: list = field(default_factory=list)
+    thread_key: str = ""
+    preview: str = ""
+    has_attachments: bool = False
+    problems: list = field(default_factory=list)
+
+    @property
+    def is_read(self):
+        return "\\Seen" in self.flags
+
+    @property
+    def is_starred(self):
+        return "\\Flagged" in self.flags
+
+
+@dataclass
+class FolderDelta:
+    """What changed in one folder since a cursor."""
+    uidvalidity: int
+    uidnext: int
+    highestmodseq: int | None
+    reset: bool = False  # UIDVALIDITY changed: everything known about the folder is void
+    new_uids: list = field(default_factory=list)  # newest first
+    flag_changes: dict = field(default_factory=dict)  # uid -> flags
+    vanished: set = field(default_factory=set)
+    known_uids: set | None = None  # full UID list, when the server gave one (no QRESYNC)
+    round_trips: int = 0
+
+
+class MailProvider(ABC):
+    """One authenticated session with a mailbox. Use as a context manager."""
+
+    round_trips = 0
+
+    def __enter__(self):
+        self.connect()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @abstractmethod
+    def connect(self): ...
+
+    @abstractmethod
+    def close(self): ...
+
+    @abstractmethod
+    def list_folders(self):
+        """All folders with their status (``RemoteFolder``)."""
+
+    @abstractmethod
+    def changes(self, path, uidvalidity, last_uid, highestmodseq, known_uids=None):
+        """A ``FolderDelta`` for one folder since the stored cursor."""
+
+    @abstractmethod
+    def fetch_meta(self, path, uids):
+        """Yield ``MessageMeta`` for these uids (any order), never marking anything read."""
+
+    @abstractmethod
+    def fetch_raw(self, path, uid):
+        """The whole message as bytes, without marking it read; None if it is gone."""
+
+    @abstractmethod
+    def set_flags(self, path, uids, seen=None, starred=None): ...
+
+    @abstractmethod
+    def move(self, path, uids, target_path):
+        """Move messages; return {old uid: new uid} where the server tells (UIDPLUS)."""
+
+    @abstractmethod
+    def delete(self, path, uids, trash_path=None):
+        """Move to Trash, or expunge when already in Trash or there is none."""
+
+    @abstractmethod
+    def append(self, path, raw, flags=(), when=None):
+        """Store a message in a folder; return its uid when the server tells."""

@@ -1,0 +1,468 @@
+"""IMAP provider on imapclient, with bulk FETCHes read by ``imap_wire``.
+
+Sync state machine of one folder (cursor = UIDVALIDITY, last seen UID, HIGHESTMODSEQ):
+
+    LIST-STATUS says nothing changed ──────────────► done (no command for this folder)
+    EXAMINE ─► UIDVALIDITY differs ─► reset: every UID is new, the old index is void
+             └► UIDs above the cursor ─► new mail (UID SEARCH)
+             └► MODSEQ moved ─► QRESYNC: UID FETCH FLAGS (CHANGEDSINCE m VANISHED)
+                               CONDSTORE: same without VANISHED, UID SEARCH for expunges
+                               neither:   UID FETCH 1:* FLAGS and a UID diff
+
+Nothing here ever sets \\Seen: messages are read with BODY.PEEK, folders are EXAMINEd for
+sync and SELECTed only to change something.
+"""
+import contextlib
+import imaplib
+import re
+import ssl
+
+from imapclient import IMAPClient, imap_utf7
+from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.response_parser import parse_response
+
+from .. import mime
+from ..folder_types import classify
+from . import imap_wire
+from .base import (
+    AuthenticationFailed,
+    FolderDelta,
+    FolderGone,
+    MailProvider,
+    MessageMeta,
+    ProviderError,
+    RemoteFolder,
+    ServerUnreachable,
+)
+
+CONNECT_TIMEOUT = 20  # seconds to open a connection and read the greeting
+COMMAND_TIMEOUT = 120  # seconds any single command may take
+FETCH_CHUNK = 1000  # UIDs per FETCH command line
+PREVIEW_BYTES = 4096  # body bytes read for a preview when the server has no PREVIEW
+HEADER_FIELDS = ("FROM", "SENDER", "TO", "CC", "BCC", "REPLY-TO", "SUBJECT", "DATE", "MESSAGE-ID",
+                 "IN-REPLY-TO", "REFERENCES", "CONTENT-TYPE", "CONTENT-TRANSFER-ENCODING")
+# Exchange and others expose non-mail folders over IMAP; they hold no messages worth showing.
+NON_MAIL_FOLDERS = {"calendar", "kalender", "contacts", "kontakte", "tasks", "aufgaben", "notes",
+                    "notizen", "journal", "sync issues", "synchronisierungsprobleme", "outbox",
+                    "postausgang", "conversation history"}
+_APPENDUID = re.compile(rb"APPENDUID (\d+) (\d+)")
+_COPYUID = re.compile(rb"COPYUID (\d+) ([\d:,]+) ([\d:,]+)")
+_VANISHED = re.compile(rb"(?:\(EARLIER\)\s*)?([\d:,]+)")
+_LIST_STATUS_ITEMS = "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)"
+
+
+def _quote(path):
+    encoded = imap_utf7.encode(path)
+    return b'"' + encoded.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+def _server_words(exc):
+    text = str(exc)
+    if isinstance(exc, bytes):
+        text = exc.decode("utf-8", "replace")
+    return re.sub(r"^b['\"]|['\"]$", "", text).strip() or exc.__class__.__name__
+
+
+class ImapProvider(MailProvider):
+    def __init__(self, host, port=993, security="ssl", login="", password="", ssl_context=None,
+                 timeout=COMMAND_TIMEOUT):
+        self.host, self.port, self.security = host, int(port), security
+        self.login_name, self.password = login, password
+        self.ssl_context = ssl_context
+        self.timeout = timeout
+        self.client = None
+        self.capabilities = set()
+        self.selected = None  # (path, readonly)
+        self.round_trips = 0
+        self._trash = None
+
+    # -- session ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _talk(self, what):
+        """Map every way a command can fail onto the provider errors, with the server's words."""
+        try:
+            yield
+        except LoginError as exc:
+            raise AuthenticationFailed(_server_words(exc)) from exc
+        except (TimeoutError, imaplib.IMAP4.abort, ConnectionError, ssl.SSLError) as exc:
+            self._drop()
+            raise ServerUnreachable(f"{what}: {_server_words(exc) or 'connection lost'}") from exc
+        except OSError as exc:
+            self._drop()
+            raise ServerUnreachable(f"{what}: {exc.strerror or exc}") from exc
+        except (imaplib.IMAP4.error, IMAPClientError) as exc:
+            raise ProviderError(f"{what}: {_server_words(exc)}") from exc
+
+    def _drop(self):
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self.client.shutdown()
+        self.client = None
+        self.selected = None
+
+    def connect(self):
+        context = self.ssl_context or ssl.create_default_context()
+        with self._talk(f"connecting to {self.host}:{self.port}"):
+            self.client = IMAPClient(self.host, port=self.port, ssl=self.security == "ssl",
+                                     ssl_context=context, timeout=CONNECT_TIMEOUT)
+            self.client._imap.debug = 0
+            if self.security == "starttls":
+                self.client.starttls(context)
+            self.client._imap.sock.settimeout(self.timeout)
+        with self._talk("signing in"):
+            try:
+                self.client.login(self.login_name, self.password)
+            except IMAPClientError as exc:
+                raise AuthenticationFailed(_server_words(exc)) from exc
+            self.capabilities = {c.decode().upper() for c in self.client.capabilities()}
+            wanted = [c for c in ("QRESYNC", "CONDSTORE", "UTF8=ACCEPT") if c in self.capabilities]
+            if wanted and "ENABLE" in self.capabilities:
+                enabled = self.client.enable(*wanted)
+                self.capabilities |= {"ENABLED:" + c.decode().upper() for c in enabled}
+        self.round_trips = 3
+        return self
+
+    def close(self):
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self.client.logout()
+        self.client = None
+        self.selected = None
+
+    @property
+    def qresync(self):
+        return "ENABLED:QRESYNC" in self.capabilities
+
+    @property
+    def condstore(self):
+        return "ENABLED:CONDSTORE" in self.capabilities or self.qresync
+
+    def _select(self, path, readonly=True):
+        if self.selected == (path, readonly):
+            return None
+        with self._talk(f"opening folder {path}"):
+            try:
+                info = self.client.select_folder(path, readonly=readonly)
+            except IMAPClientError as exc:
+                if "NONEXISTENT" in str(exc).upper() or "doesn't exist" in str(exc):
+                    raise FolderGone(f"folder {path} no longer exists on the server") from exc
+                raise
+        self.round_trips += 1
+        self.selected = (path, readonly)
+        return info
+
+    def _raw(self, what, *args):
+        """Run a UID command through imaplib; return its data, counted as one round trip."""
+        imap = self.client._imap
+        with self._talk(what):
+            typ, data = imap.uid(*args)
+            if typ != "OK":
+                raise ProviderError(f"{what}: {_server_words(data and data[-1] or typ)}")
+        self.round_trips += 1
+        return data
+
+    # -- folders ------------------------------------------------------------------------------
+    def list_folders(self):
+        if "LIST-STATUS" in self.capabilities:
+            return self._list_with_status()
+        with self._talk("listing folders"):
+            listed = self.client.list_folders()
+        self.round_trips += 1
+        folders = [self._folder(flags, delimiter, name) for flags, delimiter, name in listed]
+        for folder in folders:
+            if folder.selectable:
+                what = [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY", b"UNSEEN"]
+                if self.condstore:
+                    what.append(b"HIGHESTMODSEQ")
+                with self._talk(f"reading the status of {folder.path}"):
+                    status = self.client.folder_status(folder.path, what)
+                self.round_trips += 1
+                self._apply_status(folder, status)
+        return [f for f in folders if f is not None]
+
+    def _list_with_status(self):
+        imap = self.client._imap
+        with self._talk("listing folders"):
+            typ, data = imap._simple_command("LIST", '""', '"*"', "RETURN",
+                                             f"(SPECIAL-USE STATUS {_LIST_STATUS_ITEMS})")
+            if typ != "OK":
+                raise ProviderError(f"listing folders: {_server_words(data)}")
+            _typ, lists = imap._untagged_response(typ, data, "LIST")
+            _typ, statuses = imap._untagged_response(typ, [None], "STATUS")
+        self.round_trips += 1
+        folders = {}
+        for line in self._joined(lists):
+            flags, delimiter, name = parse_response([line])
+            folder = self._folder(flags, delimiter, name)
+            if folder:
+                folders[folder.path] = folder
+        for line in self._joined(statuses):
+            parsed = parse_response([line])
+            path = self._decode_name(parsed[0])
+            if path in folders:
+                items = parsed[1]
+                self._apply_status(folders[path], dict(zip(items[0::2], items[1::2], strict=False)))
+        return list(folders.values())
+
+    @staticmethod
+    def _joined(lines):
+        """imaplib splits a line around a literal into (head, literal) + rest: rejoin it."""
+        out, continuing = [], False
+        for item in lines or []:
+            if item is None:
+                continue
+            if isinstance(item, tuple):
+                head = re.sub(rb"\{\d+\+?\}$", b"", item[0])
+                literal = b'"' + item[1].replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+                if continuing and out:
+                    out[-1] += head + literal
+                else:
+                    out.append(head + literal)
+                continuing = True
+            elif continuing and out:
+                out[-1] += item
+                continuing = False
+            else:
+                out.append(item)
+        return out
+
+    @staticmethod
+    def _decode_name(name):
+        if isinstance(name, bytes):
+            return imap_utf7.decode(name)
+        if isinstance(name, int):
+            return str(name)
+        return name
+
+    def _folder(self, flags, delimiter, name):
+        path = self._decode_name(name)
+        delimiter = delimiter.decode() if isinstance(delimiter, bytes) else (delimiter or "")
+        flag_names = tuple(f.decode() if isinstance(f, bytes) else str(f) for f in flags)
+        lowered = {f.lower() for f in flag_names}
+        leaf = path.rsplit(delimiter, 1)[-1] if delimiter else path
+        if leaf.strip().lower() in NON_MAIL_FOLDERS and path.upper() != "INBOX":
+            return None
+        folder = RemoteFolder(
+            path=path, name="Inbox" if path.upper() == "INBOX" else leaf, delimiter=delimiter,
+            folder_type=classify(path, flag_names, delimiter), flags=flag_names,
+            selectable=not ({"\\noselect", "\\nonexistent"} & lowered))
+        if folder.folder_type == "trash":
+            self._trash = self._trash or path
+        return folder
+
+    @staticmethod
+    def _apply_status(folder, status):
+        def number(key):
+            value = status.get(key) if key in status else status.get(key.decode())
+            return int(value) if value is not None else None
+        folder.uidvalidity = number(b"UIDVALIDITY")
+        folder.uidnext = number(b"UIDNEXT")
+        folder.highestmodseq = number(b"HIGHESTMODSEQ")
+        folder.messages = number(b"MESSAGES")
+        folder.unseen = number(b"UNSEEN")
+
+    # -- changes ------------------------------------------------------------------------------
+    def all_uids(self, path, below=None):
+        """Every UID in the folder (below ``below`` when given), ascending."""
+        self._select(path)
+        criteria = ["UID", f"1:{below - 1}"] if below else ["ALL"]
+        if below is not None and below <= 1:
+            return []
+        data = self._raw(f"listing messages of {path}", "SEARCH", *criteria)
+        uids = []
+        for line in data:
+            if line:
+                uids.extend(int(x) for x in line.split())
+        return sorted(uids)
+
+    def changes(self, path, uidvalidity, last_uid, highestmodseq, known_uids=None):
+        start = self.round_trips
+        self.selected = None  # always re-open: its answer is the folder's current state
+        info = self._select(path) or {}
+        server_validity = int(info.get(b"UIDVALIDITY", 0) or 0)
+        uidnext = int(info.get(b"UIDNEXT", 0) or 0)
+        server_modseq = info.get(b"HIGHESTMODSEQ")
+        server_modseq = int(server_modseq) if server_modseq is not None else None
+        exists = int(info.get(b"EXISTS", 0) or 0)
+        delta = FolderDelta(uidvalidity=server_validity, uidnext=uidnext,
+                            highestmodseq=server_modseq)
+        if uidvalidity and server_validity and int(uidvalidity) != server_validity:
+            delta.reset = True
+            delta.new_uids = sorted(self.all_uids(path), reverse=True)
+            delta.round_trips = self.round_trips - start
+            return delta
+        last_uid = int(last_uid or 0)
+        if exists and (not uidnext or uidnext > last_uid + 1):
+            data = self._raw(f"looking for new mail in {path}", "SEARCH", "UID", f"{last_uid + 1}:*")
+            found = [int(x) for line in data if line for x in line.split()]
+            delta.new_uids = sorted((u for u in found if u > last_uid), reverse=True)
+        if last_uid:
+            self._flag_changes(path, delta, last_uid, highestmodseq, server_modseq, exists,
+                               known_uids)
+        delta.round_trips = self.round_trips - start
+        return delta
+
+    def _flag_changes(self, path, delta, last_uid, stored_modseq, server_modseq, exists, known):
+        stored_modseq = int(stored_modseq) if stored_modseq else None
+        expected = (len(known) if known is not None else None)
+        if expected is not None:
+            expected += len(delta.new_uids)
+        if self.condstore and stored_modseq and server_modseq is not None:
+            if server_modseq == stored_modseq:
+                return  # nothing changed, nothing expunged
+            modifier = f"(CHANGEDSINCE {stored_modseq}{' VANISHED' if self.qresync else ''})"
+            imap = self.client._imap
+            imap.untagged_responses.pop("VANISHED", None)
+            data = self._raw(f"reading flag changes in {path}", "FETCH", f"1:{last_uid}",
+                             "(UID FLAGS)", modifier)
+            for message in imap_wire.parse_fetch(data):
+                if b"UID" in message:
+                    delta.flag_changes[int(message[b"UID"])] = imap_wire.flags_of(message.get(b"FLAGS"))
+            if self.qresync:
+                for line in imap.untagged_responses.pop("VANISHED", []) or []:
+                    match = _VANISHED.search(line if isinstance(line, bytes) else b"")
+                    if match:
+                        delta.vanished |= imap_wire.parse_sequence_set(match.group(1).decode())
+                return
+            if expected is not None and exists == expected:
+                return  # message count adds up: nothing was expunged
+            present = set(self.all_uids(path, below=last_uid + 1))
+            delta.known_uids = present
+            delta.vanished = (known or set()) - present
+            return
+        # No CONDSTORE: read every flag once and diff.
+        data = self._raw(f"reading flags in {path}", "FETCH", f"1:{last_uid}", "(UID FLAGS)")
+        present = set()
+        for message in imap_wire.parse_fetch(data):
+            if b"UID" in message:
+                uid = int(message[b"UID"])
+                present.add(uid)
+                delta.flag_changes[uid] = imap_wire.flags_of(message.get(b"FLAGS"))
+        delta.known_uids = present
+        if known is not None:
+            delta.vanished = set(known) - present
+
+    # -- messages -----------------------------------------------------------------------------
+    def fetch_meta(self, path, uids):
+        self._select(path)
+        uids = sorted({int(u) for u in uids}, reverse=True)
+        preview = "PREVIEW" if "PREVIEW" in self.capabilities else f"BODY.PEEK[TEXT]<0.{PREVIEW_BYTES}>"
+        items = (f"(UID FLAGS INTERNALDATE RFC822.SIZE "
+                 f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})] {preview})")
+        for start in range(0, len(uids), FETCH_CHUNK):
+            chunk = uids[start:start + FETCH_CHUNK]
+            data = self._raw(f"reading messages in {path}", "FETCH", imap_wire.uid_set(chunk), items)
+            for message in imap_wire.parse_fetch(data):
+                meta = self._meta(message)
+                if meta is not None:
+                    yield meta
+
+    def _meta(self, message):
+        uid = message.get(b"UID")
+        if uid is None:
+            return None
+        header_bytes = imap_wire.section_value(message, b"BODY[HEADER") or b""
+        headers = mime.parse_headers(header_bytes)
+        preview_value = message.get(b"PREVIEW")
+        if isinstance(preview_value, list):  # PREVIEW (FUZZY) "text" style of older drafts
+            preview_value = preview_value[-1] if preview_value else None
+        if preview_value is not None and not isinstance(preview_value, list):
+            preview = mime.make_preview(preview_value.decode("utf-8", "replace"))
+        else:
+            body = imap_wire.section_value(message, b"BODY[TEXT]") or b""
+            preview = mime.parse_message(header_bytes + b"\r\n" + body).preview if body else ""
+        date = headers.date or imap_wire.internal_date(message.get(b"INTERNALDATE"))
+        return MessageMeta(
+            uid=str(int(uid)), flags=imap_wire.flags_of(message.get(b"FLAGS")),
+            internal_date=imap_wire.internal_date(message.get(b"INTERNALDATE")),
+            size=int(message.get(b"RFC822.SIZE") or 0), subject=headers.subject,
+            from_addr=headers.from_addr, sender_display_name=headers.sender_display_name,
+            to_addrs=headers.to_addrs, cc_addrs=headers.cc_addrs, bcc_addrs=headers.bcc_addrs,
+            date=date, message_id=headers.message_id, in_reply_to=headers.in_reply_to,
+            references=headers.references, thread_key=headers.thread_key, preview=preview,
+            has_attachments=headers.looks_like_it_has_attachments, problems=headers.problems)
+
+    def fetch_raw(self, path, uid):
+        self._select(path)
+        data = self._raw(f"reading message {uid} in {path}", "FETCH", str(int(uid)), "(UID BODY.PEEK[])")
+        for message in imap_wire.parse_fetch(data):
+            raw = imap_wire.section_value(message, b"BODY[")
+            if raw is not None:
+                return raw
+        return None
+
+    # -- changes made by the user -------------------------------------------------------------------
+    def set_flags(self, path, uids, seen=None, starred=None):
+        if not uids:
+            return
+        self._select(path, readonly=False)
+        ids = imap_wire.uid_set(uids)
+        for flag, value in (("\\Seen", seen), ("\\Flagged", starred)):
+            if value is None:
+                continue
+            self._raw(f"updating flags in {path}", "STORE", ids, "+FLAGS.SILENT" if value else
+                      "-FLAGS.SILENT", f"({flag})")
+
+    def move(self, path, uids, target_path):
+        if not uids:
+            return {}
+        self._select(path, readonly=False)
+        imap = self.client._imap
+        imap.untagged_responses.pop("OK", None)
+        ids = imap_wire.uid_set(uids)
+        if "MOVE" in self.capabilities:
+            data = self._raw(f"moving messages to {target_path}", "MOVE", ids, _quote(target_path))
+        else:
+            data = self._raw(f"copying messages to {target_path}", "COPY", ids, _quote(target_path))
+            self._raw(f"removing moved messages from {path}", "STORE", ids, "+FLAGS.SILENT",
+                      "(\\Deleted)")
+            self._expunge(ids)
+        texts = [d for d in (imap.untagged_responses.pop("OK", []) or []) + list(data or [])
+                 if isinstance(d, bytes)]
+        for text in texts:
+            match = _COPYUID.search(text)
+            if match:
+                old = sorted(imap_wire.parse_sequence_set(match.group(2).decode()))
+                new = sorted(imap_wire.parse_sequence_set(match.group(3).decode()))
+                return {str(o): str(n) for o, n in zip(old, new, strict=False)}
+        return {}
+
+    def _expunge(self, ids):
+        if "UIDPLUS" in self.capabilities:
+            self._raw("expunging", "EXPUNGE", ids)
+        else:
+            with self._talk("expunging"):
+                self.client.expunge()
+            self.round_trips += 1
+
+    def delete(self, path, uids, trash_path=None):
+        if not uids:
+            return {}
+        trash = trash_path or self._trash
+        if trash and trash != path:
+            return self.move(path, uids, trash)
+        self._select(path, readonly=False)
+        ids = imap_wire.uid_set(uids)
+        self._raw(f"deleting messages in {path}", "STORE", ids, "+FLAGS.SILENT", "(\\Deleted)")
+        self._expunge(ids)
+        return {}
+
+    def append(self, path, raw, flags=(), when=None):
+        with self._talk(f"saving a message to {path}"):
+            response = self.client.append(path, raw, flags=flags, msg_time=when)
+        self.round_trips += 1
+        match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
+        return match.group(2).decode() if match else None
+
+    def wait_for_changes(self, path, timeout):
+        """IDLE on a folder for up to ``timeout`` seconds; True when the server reported news."""
+        if "IDLE" not in self.capabilities:
+            return False
+        self._select(path)
+        with self._talk(f"waiting for mail in {path}"):
+            self.client.idle()
+            try:
+                responses = self.client.idle_check(timeout=timeout)
+            finally:
+                self.client.idle_done()
+        return bool(responses)

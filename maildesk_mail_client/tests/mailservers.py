@@ -1,0 +1,354 @@
+"""Real mail servers for tests: a private Dovecot (IMAP, IMAPS, LMTP) and an SMTP receiver.
+
+No Odoo import: used by the Odoo-free suite (tests/) and by the addon's Odoo tests alike.
+Dovecot runs from its own configuration on loopback ports, in its own session, and accepts
+any user name with the password ``PASSWORD``, so each test gets a fresh, empty mailbox by
+picking a new name. The SMTP receiver (aiosmtpd) records what it receives and delivers it
+into Dovecot over LMTP, so "send, then find it in INBOX" is real.
+"""
+import contextlib
+import itertools
+import os
+import pwd
+import shutil
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+PASSWORD = "secret"
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+_names = itertools.count(1)
+
+
+class ServerUnavailable(Exception):
+    """The server software is not installed here; tests should skip with this reason."""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5) as s:
+            if s.recv(64):
+                return
+        time.sleep(0.02)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+def _self_signed_certificate(directory):
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+         "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True)
+    return cert, key
+
+
+CONFIG = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap lmtp
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_username_format = %Ln
+mail_location = maildir:{root}/mail/%n/Maildir:LAYOUT=fs
+default_login_user = {user}
+default_internal_user = {user}
+default_internal_group = {group}
+first_valid_uid = 0
+mail_max_userip_connections = 200
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={group} home={root}/home/%n
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Drafts {{
+    special_use = \\Drafts
+    auto = subscribe
+  }}
+  mailbox Sent {{
+    special_use = \\Sent
+    auto = subscribe
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+    auto = subscribe
+  }}
+  mailbox Junk {{
+    special_use = \\Junk
+    auto = subscribe
+  }}
+  mailbox Archive {{
+    special_use = \\Archive
+    auto = subscribe
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp_port}
+  }}
+}}
+protocol imap {{
+  mail_max_userip_connections = 200
+{imap_capability}
+}}
+"""
+
+# What a plain IMAP4rev1 server offers: no CONDSTORE, QRESYNC, LIST-STATUS or PREVIEW.
+BASIC_CAPABILITIES = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE UIDPLUS MOVE SPECIAL-USE NAMESPACE"
+
+
+class Dovecot:
+    """A private Dovecot instance. Use ``with Dovecot() as server:`` or start()/stop()."""
+
+    def __init__(self, capabilities=None):
+        self.capabilities = capabilities
+        self.root = None
+        self.process = None
+        self.imap_port = self.imaps_port = self.lmtp_port = None
+        self.cert = None
+
+    def start(self):
+        if not os.path.exists(DOVECOT):
+            raise ServerUnavailable("Dovecot is not installed (Debian package dovecot-imapd)")
+        if not shutil.which("openssl"):
+            raise ServerUnavailable("openssl is not installed")
+        # Dovecot's processes run unprivileged: the directory must be reachable by them,
+        # so not under a root-only temporary folder.
+        self.root = tempfile.mkdtemp(prefix="maildesk-dovecot-", dir="/tmp")
+        os.chmod(self.root, 0o755)
+        if os.geteuid() == 0:
+            user, group = "dovecot", "dovecot"
+        else:
+            user = pwd.getpwuid(os.geteuid()).pw_name
+            group = user
+        for sub in ("run", "state", "mail", "home"):
+            os.makedirs(os.path.join(self.root, sub))
+        self.cert, key = _self_signed_certificate(self.root)
+        self.imap_port, self.imaps_port, self.lmtp_port = free_port(), free_port(), free_port()
+        config = os.path.join(self.root, "dovecot.conf")
+        with open(config, "w") as handle:
+            handle.write(CONFIG.format(
+                root=self.root, cert=self.cert, key=key, user=user, group=group,
+                password=PASSWORD, imap_port=self.imap_port, imaps_port=self.imaps_port,
+                lmtp_port=self.lmtp_port,
+                imap_capability=f"  imap_capability = {self.capabilities}" if self.capabilities else ""))
+        if os.geteuid() == 0:
+            for sub in ("mail", "home"):
+                shutil.chown(os.path.join(self.root, sub), user, group)
+        self.process = subprocess.Popen(
+            [DOVECOT, "-F", "-c", config], start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            _wait_for_port(self.imap_port)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+        self.process = None
+        if self.root:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- helpers for tests ---------------------------------------------------------------
+    @staticmethod
+    def new_user(prefix="user"):
+        """A fresh, empty mailbox: Dovecot creates it on first login."""
+        return f"{prefix}{next(_names)}x{uuid.uuid4().hex[:6]}"
+
+    def deliver(self, user, raw, sender="sender@example.org"):
+        """Deliver one message to ``user``'s INBOX over LMTP, as an MTA would."""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        with smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=10) as lmtp:
+            lmtp.sendmail(sender, [f"{user}@localhost"], raw)
+
+    def tls_context(self):
+        context = ssl.create_default_context(cafile=self.cert)
+        return context
+
+    def log(self):
+        path = os.path.join(self.root, "dovecot.log") if self.root else None
+        return open(path).read() if path and os.path.exists(path) else ""
+
+
+class SmtpReceiver:
+    """An SMTP server on loopback that requires AUTH, records messages and delivers them.
+
+    ``users`` maps login -> password; omitted, any login with ``PASSWORD`` is accepted.
+    With ``dovecot``, each recipient ``name@anything`` is delivered to Dovecot user ``name``.
+    ``implicit_tls`` serves SMTPS; otherwise STARTTLS is offered when ``tls_cert`` is given.
+    """
+
+    def __init__(self, dovecot=None, tls_cert=None, implicit_tls=False):
+        self.dovecot = dovecot
+        self.tls_cert = tls_cert
+        self.implicit_tls = implicit_tls
+        self.messages = []
+        self.controller = None
+        self.port = None
+
+    def start(self):
+        try:
+            from aiosmtpd.controller import Controller  # noqa: PLC0415 (optional test dep)
+            from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: PLC0415
+        except ImportError as exc:
+            raise ServerUnavailable("aiosmtpd is not installed") from exc
+        receiver = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                receiver.messages.append({
+                    "mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
+                    "data": envelope.original_content or envelope.content,
+                    "login": session.authenticated and session.auth_data,
+                })
+                if receiver.dovecot:
+                    for rcpt in envelope.rcpt_tos:
+                        receiver.dovecot.deliver(rcpt.split("@")[0], envelope.original_content,
+                                                 envelope.mail_from)
+                return "250 OK"
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
+            return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
+
+        context = None
+        if self.tls_cert:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.tls_cert, os.path.join(os.path.dirname(self.tls_cert),
+                                                                "key.pem"))
+        self.port = free_port()
+        kwargs = {"hostname": "127.0.0.1", "port": self.port, "authenticator": authenticator,
+                  "auth_require_tls": False, "auth_required": True}
+        if context and self.implicit_tls:
+            kwargs["ssl_context"] = context
+        elif context:
+            kwargs["tls_context"] = context
+        self.controller = Controller(Handler(), **kwargs)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class DroppingProxy:
+    """A TCP proxy to ``port`` that cuts every connection after ``drop_after`` bytes from the
+    server have gone through (``None``: never), like a network that fails mid-transfer."""
+
+    def __init__(self, port, drop_after=None):
+        self.target = port
+        self.drop_after = drop_after
+        self.port = free_port()
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        self.dropped = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _accept(self):
+        while not self._stop:
+            try:
+                client, _addr = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            budget = [self.drop_after]
+            threading.Thread(target=self._pipe, args=(client, server, None), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, budget), daemon=True).start()
+
+    def _pipe(self, source, sink, budget):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if budget is not None and budget[0] is not None:
+                    if len(data) >= budget[0]:
+                        sink.sendall(data[:budget[0]])
+                        self.dropped += 1
+                        break
+                    budget[0] -= len(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+    def stop(self):
+        self._stop = True
+        with contextlib.suppress(OSError):
+            self.listener.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
