@@ -259,7 +259,8 @@ class SmtpReceiver:
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
-            return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
+            return AuthResult(success=ok, handled=False,
+                              auth_data=auth_data.login.decode() if ok else None)
 
         context = None
         if self.tls_cert:

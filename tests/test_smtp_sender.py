@@ -1,0 +1,59 @@
+"""Sending through a real SMTP server that delivers into Dovecot."""
+import email
+
+import pytest
+from imapclient import IMAPClient
+
+from maildesk_mail_client.infrastructure import mime
+from maildesk_mail_client.infrastructure.providers.base import AuthenticationFailed, ServerUnreachable
+from maildesk_mail_client.infrastructure.providers.smtp import SmtpSender
+from maildesk_mail_client.tests.mailservers import PASSWORD, SmtpReceiver, free_port
+
+
+@pytest.fixture
+def smtp(dovecot):
+    with SmtpReceiver(dovecot=dovecot, tls_cert=dovecot.cert) as server:
+        yield server
+
+
+def test_sent_mail_arrives_with_bcc_only_in_the_envelope(dovecot, smtp):
+    to_user, bcc_user = dovecot.new_user(), dovecot.new_user()
+    msg = mime.build_message(sender="Team <team@example.com>", to=[f"{to_user}@example.com"],
+                             subject="Quarterly numbers", text="See attached.",
+                             attachments=[("q3.csv", "text/csv", b"a,b\n1,2\n")])
+    sender = SmtpSender("127.0.0.1", smtp.port, "starttls", login="team", password=PASSWORD,
+                        ssl_context=dovecot.tls_context())
+    sender.send(msg, "team@example.com", [f"{to_user}@example.com", f"{bcc_user}@example.com"])
+    for user in (to_user, bcc_user):
+        client = IMAPClient("127.0.0.1", dovecot.imap_port, ssl=False)
+        client.login(user, PASSWORD)
+        client.select_folder("INBOX", readonly=True)
+        raw = client.fetch([1], ["BODY.PEEK[]"])[1][b"BODY[]"]
+        received = email.message_from_bytes(raw)
+        assert received["Subject"] == "Quarterly numbers" and received["Bcc"] is None
+        client.logout()
+    assert smtp.messages[0]["login"] == "team"
+
+
+def test_a_wrong_smtp_password_is_an_authentication_failure(dovecot, smtp):
+    sender = SmtpSender("127.0.0.1", smtp.port, "starttls", login="team", password="nope",
+                        ssl_context=dovecot.tls_context())
+    with pytest.raises(AuthenticationFailed) as caught:
+        sender.send(mime.build_message(sender="t@example.com", to=["x@example.com"]),
+                    "t@example.com", ["x@example.com"])
+    assert "refused the sign-in" in str(caught.value)
+    assert smtp.messages == []
+
+
+def test_implicit_tls_and_an_unreachable_server(dovecot):
+    user = dovecot.new_user()
+    with SmtpReceiver(dovecot=dovecot, tls_cert=dovecot.cert, implicit_tls=True) as server:
+        SmtpSender("127.0.0.1", server.port, "ssl", login="t", password=PASSWORD,
+                   ssl_context=dovecot.tls_context()).send(
+            mime.build_message(sender="t@example.com", to=[f"{user}@example.com"]),
+            "t@example.com", [f"{user}@example.com"])
+        assert len(server.messages) == 1
+    with pytest.raises(ServerUnreachable):
+        SmtpSender("127.0.0.1", free_port(), "none").send(
+            mime.build_message(sender="t@example.com", to=["x@example.com"]), "t@example.com",
+            ["x@example.com"])
