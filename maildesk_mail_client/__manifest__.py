@@ -8,11 +8,12 @@
     "author": "MailDesk contributors",
     "website": "https://github.com/maildesk-odoo/maildesk",
     "depends": ["base", "mail", "web"],
-    "external_dependencies": {"python": ["cryptography"]},
+    "external_dependencies": {"python": ["cryptography", "imapclient"]},
     "data": [
         "security/groups.xml",
         "security/ir.model.access.csv",
         "security/rules.xml",
+        "data/ir_cron.xml",
         "views/mailbox_account_views.xml",
         "views/mailbox_folder_views.xml",
         "views/mail_message_tag_views.xml",

@@ -2,9 +2,9 @@
 import email
 
 import pytest
-from hostile_mail import corpus
 
 from maildesk_mail_client.infrastructure import mime
+from maildesk_mail_client.tests.hostile_corpus import corpus
 
 
 @pytest.mark.parametrize(("name", "raw"), corpus(), ids=[n for n, _r in corpus()])

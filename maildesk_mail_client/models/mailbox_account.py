@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize
 
-from ..application.services import secrets_vault, sync_state
+from ..application.services import secrets_vault, sync, sync_state
 from ..infrastructure.addresses import is_plain_address
 
 ADMIN_GROUP = "maildesk_mail_client.group_mailbox_admin"
@@ -27,10 +27,18 @@ CONNECTION_STATES = [
 ]
 
 
+# Changing any of these means the next sync should try again at once.
+CONNECTION_FIELDS = {"imap_host", "imap_port", "imap_security", "imap_login", "password",
+                     "smtp_host", "smtp_port", "smtp_security", "smtp_login", "smtp_password",
+                     "gmail_refresh_token", "outlook_graph_refresh_token", "active"}
+
+
 class MailboxAccount(models.Model):
     _name = "mailbox.account"
     _description = "Mailbox Account"
+    _inherit = ["mail.thread"]
     _order = "sequence, name, id"
+    _mail_post_access = "write"
 
     # -- identity -------------------------------------------------------------------
     name = fields.Char("Account Name", required=True)
@@ -214,11 +222,15 @@ class MailboxAccount(models.Model):
                 fields.Command.link(vals["owner_id"])]
         if vals.get("email"):
             vals["email"] = vals["email"].strip()
+        if CONNECTION_FIELDS & set(vals):
+            vals.update(backoff_until=False, sync_failure_count=0,
+                        maildesk_sync_requested_at=fields.Datetime.now())
         return super().write(vals)
 
     @api.constrains("owner_id", "access_user_ids")
     def _check_owner_keeps_access(self):
-        for account in self:
+        # active_test off: an archived owner (such as the system user) is still on the list.
+        for account in self.with_context(active_test=False):
             if account.owner_id not in account.access_user_ids:
                 raise ValidationError(self.env._(
                     "%(owner)s owns mailbox %(mailbox)s and must stay in Users with Access. "
@@ -270,6 +282,29 @@ class MailboxAccount(models.Model):
                     "keys can be removed from the server configuration.", count=count),
             },
         }
+
+    def action_sync_now(self):
+        """Ask for a sync of these mailboxes as soon as a worker is free."""
+        sync.request_sync(self)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "info", "title": self.env._("Sync requested"),
+                       "message": self.env._("The mailbox is synchronised within a minute.")},
+        }
+
+    def _notify_owner_of_problem(self, message):
+        """Tell the owner, once per new problem, in their Odoo inbox."""
+        for account in self:
+            account.message_post(
+                body=self.env._("MailDesk cannot synchronise %(mailbox)s: %(problem)s",
+                                mailbox=account.email, problem=message),
+                partner_ids=account.owner_id.partner_id.ids,
+                subtype_xmlid="mail.mt_comment", message_type="notification")
+
+    @api.model
+    def _cron_sync_accounts(self, batch=20):
+        return sync.run_due_accounts(self.env, batch=batch)
 
     def action_view_folders(self):
         self.ensure_one()

@@ -1,50 +1,212 @@
-from odoo import api, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 
-from ..application.services import mailbox_access
+from ..application.services import bodies, mailbox_access, sending, state_changes, sync
+from ..application.services import mailbox_queries as queries
 
 
 class MailboxSync(models.AbstractModel):
-    """The RPC facade the inbox calls. Every method acts as the calling user."""
+    """The RPC facade the inbox calls. Every method acts as the calling user: records are
+    read through the ORM with the user's rights before any service code runs."""
     _name = "mailbox.sync"
     _description = "Mailbox Sync Service"
 
+    # -- helpers --------------------------------------------------------------------------
+    def _rows(self, index_ids):
+        """Index rows the user may read; anything else is refused as a whole."""
+        self.check_access("read")
+        ids = [int(i) for i in (index_ids or [])]
+        rows = self.env["maildesk.message_index"].browse(ids)
+        try:
+            rows.check_access("read")
+            if len(rows.exists()) != len(set(ids)):
+                raise AccessError("")
+        except AccessError:
+            raise AccessError(self.env._(
+                "You do not have access to some of these messages, or they no longer exist.")) \
+                from None
+        return rows
+
+    def _folder(self, folder_id):
+        folder = self.env["mailbox.folder"].browse(int(folder_id or 0))
+        try:
+            folder.check_access("read")
+            if not folder.exists():
+                raise AccessError("")
+        except AccessError:
+            raise AccessError(self.env._("You do not have access to this folder.")) from None
+        return folder
+
+    # -- sidebar ------------------------------------------------------------------------------
     @api.model
     def get_account_list(self):
         """The mailboxes the user may open, for the sidebar."""
         self.check_access("read")
         return [
-            {
-                "id": account.id,
-                "name": account.name,
-                "email": account.email,
-                "provider": account.provider,
-                "is_shared": account.is_shared,
-                "connection_state": account.connection_state,
-                "last_sync_at": account.last_sync_at,
-            }
-            for account in mailbox_access.accessible_accounts(self.env)
+            {"id": a.id, "name": a.name, "email": a.email, "provider": a.provider,
+             "is_shared": a.is_shared, "connection_state": a.connection_state,
+             "last_error": a.last_error or False, "last_sync_at": a.last_sync_at}
+            for a in mailbox_access.accessible_accounts(self.env)
         ]
 
     @api.model
     def get_folder_tree(self, account_id):
-        """The visible folders of one mailbox as a tree, special folders first."""
+        """The visible folders of one mailbox as a tree, special folders first, with unread
+        counts taken from the index (so they include the user's own pending changes)."""
         self.check_access("read")
         account = mailbox_access.require_account(self.env, account_id)
         folders = self.env["mailbox.folder"].search(
             [("account_id", "=", account.id), ("is_visible", "=", True)])
+        unread = queries.unread_counts(self.env, folders)
         nodes = {
-            folder.id: {
-                "id": folder.id,
-                "name": folder.name,
-                "imap_name": folder.imap_name,
-                "folder_type": folder.folder_type,
-                "unread_count": folder.unread_count,
-                "children": [],
-            }
-            for folder in folders
+            f.id: {"id": f.id, "name": f.name, "imap_name": f.imap_name,
+                   "folder_type": f.folder_type, "unread_count": unread.get(f.id, 0),
+                   "sync_state": f.sync_state, "progress": round(f.backfill_progress),
+                   "children": []}
+            for f in folders
         }
         roots = []
         for folder in folders:  # already in sidebar order
             parent = nodes.get(folder.parent_id.id)
             (parent["children"] if parent else roots).append(nodes[folder.id])
         return roots
+
+    @api.model
+    def poll_for_updates(self, account_id):
+        """The inbox is open: ask for a sync now (done by a worker, never in this request)."""
+        account = mailbox_access.require_account(self.env, account_id)
+        sync.request_sync(account)
+        return {"requested": True, "last_sync_at": account.last_sync_at,
+                "connection_state": account.connection_state}
+
+    # -- lists ----------------------------------------------------------------------------------
+    @api.model
+    def message_search_load(self, account_id=None, folder_id=None, filters=None, search="",
+                            offset=0, limit=40, order="date_desc"):
+        """One page of messages: {records, total, hasMore, offset, limit}.
+
+        ``filters``: unread, starred, has_attachments (booleans), from, to, subject (text),
+        date_from, date_to (YYYY-MM-DD), tag_ids (list). ``search`` looks in subject,
+        addresses and preview. Without a folder: the inboxes of the user's mailboxes.
+        """
+        self.check_access("read")
+        if folder_id:
+            folder = self._folder(folder_id)
+            domain = [("folder_id", "=", folder.id)]
+        elif account_id:
+            account = mailbox_access.require_account(self.env, account_id)
+            domain = [("account_id", "=", account.id), ("folder_id.folder_type", "=", "inbox")]
+        else:
+            domain = [("folder_id.folder_type", "=", "inbox")]
+        return queries.page(self.env, domain, filters or {}, search, offset, limit, order)
+
+    # -- one message ---------------------------------------------------------------------------------
+    @api.model
+    def get_message(self, index_id, allow_remote_images=False, mark_read=True):
+        row = self._rows([index_id])
+        body = bodies.get_body(row, allow_remote=allow_remote_images)
+        if mark_read and not row.is_read:
+            state_changes.record_flags(row, seen=True)
+            sync.request_sync(row.account_id)
+        return dict(queries.card(row), body_html=body["html"], body_text=body["text"],
+                    attachments=body["attachments"],
+                    remote_images_blocked=body["remote_images_blocked"],
+                    problems=body["problems"])
+
+    # -- changes ------------------------------------------------------------------------------------
+    @api.model
+    def set_flags(self, index_ids, is_read=None, is_starred=None):
+        rows = self._rows(index_ids)
+        state_changes.record_flags(rows, seen=is_read, starred=is_starred)
+        sync.request_sync(rows.account_id)
+        return True
+
+    @api.model
+    def move_messages(self, index_ids, target_folder_id):
+        rows = self._rows(index_ids)
+        target = self._folder(target_folder_id)
+        state_changes.record_move(rows, target)
+        sync.request_sync(rows.account_id)
+        return True
+
+    @api.model
+    def archive_messages(self, index_ids):
+        rows = self._rows(index_ids)
+        for account in rows.account_id:
+            archive = state_changes.folder_of_type(account, "archive")
+            if not archive:
+                raise UserError(self.env._("Mailbox %s has no Archive folder. Create one on the "
+                                           "server, or move the messages instead.", account.name))
+            state_changes.record_move(rows.filtered(lambda r, a=account: r.account_id == a),
+                                      archive)
+        sync.request_sync(rows.account_id)
+        return True
+
+    @api.model
+    def delete_messages(self, index_ids):
+        rows = self._rows(index_ids)
+        state_changes.record_delete(rows)
+        sync.request_sync(rows.account_id)
+        return True
+
+    @api.model
+    def update_tags(self, index_ids, tag_ids):
+        rows = self._rows(index_ids)
+        tags = self.env["mail.message.tag"].browse([int(t) for t in tag_ids or []])
+        tags.check_access("read")
+        # sudo: the index is read-only to users (seed 003); tags are theirs to set on rows they
+        # may read (checked in _rows).
+        rows.sudo().write({"tag_ids": [fields.Command.set(tags.ids)]})
+        return [{"id": t.id, "name": t.name, "color": t.color} for t in tags]
+
+    # -- composing ------------------------------------------------------------------------------------
+    @api.model
+    def save_draft(self, draft_id=None, **values):
+        allowed = {"account_id", "subject", "body_html", "to_emails", "cc_emails", "bcc_emails",
+                   "attachment_ids", "reply_to_message_id", "reply_to_index_id", "model", "res_id",
+                   "sender_display_name", "request_read_receipt", "request_delivery_receipt"}
+        vals = {k: v for k, v in values.items() if k in allowed}
+        for key in ("to_emails", "cc_emails", "bcc_emails"):
+            if isinstance(vals.get(key), (list, tuple)):
+                vals[key] = "\n".join(vals[key])
+        if "attachment_ids" in vals:
+            vals["attachment_ids"] = [fields.Command.set([int(a) for a in vals["attachment_ids"]])]
+        Draft = self.env["maildesk.draft"]
+        if draft_id:
+            draft = Draft.browse(int(draft_id))
+            draft.write(vals)
+        else:
+            mailbox_access.require_account(self.env, vals.get("account_id"))
+            draft = Draft.create(vals)
+        return draft.id
+
+    @api.model
+    def load_draft(self, draft_id):
+        draft = self.env["maildesk.draft"].browse(int(draft_id))
+        fields_ = ["account_id", "subject", "body_html", "to_emails", "cc_emails", "bcc_emails",
+                   "reply_to_message_id", "reply_to_index_id", "request_read_receipt",
+                   "request_delivery_receipt", "attachment_ids"]
+        return draft.read(fields_)[0]
+
+    @api.model
+    def delete_draft(self, draft_id):
+        self.env["maildesk.draft"].browse(int(draft_id)).unlink()
+        return True
+
+    @api.model
+    def send_email(self, draft_id=None, **values):
+        """Send a saved draft, or values given directly (saved as a draft first)."""
+        if not draft_id:
+            draft_id = self.save_draft(**values)
+        draft = self.env["maildesk.draft"].browse(int(draft_id))
+        return sending.send_draft(draft)
+
+    @api.model
+    def prepare_reply(self, index_id, reply_all=False):
+        row = self._rows([index_id])
+        return sending.prepare_reply(row, bodies.get_body(row), reply_all=reply_all)
+
+    @api.model
+    def prepare_forward(self, index_id):
+        row = self._rows([index_id])
+        return sending.prepare_forward(row, bodies.get_body(row))

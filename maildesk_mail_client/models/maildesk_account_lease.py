@@ -96,3 +96,7 @@ class MaildeskAccountLease(models.Model):
                              FOR UPDATE SKIP LOCKED)
         """, {"batch": batch})
         return rows or 0
+
+    @api.model
+    def _cron_reap(self):
+        return self.reap_expired()

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from ..application.services import ingest
 
 STATES = [
     ("pending", "Pending"),
@@ -30,3 +32,13 @@ class MaildeskIngestQueue(models.Model):
 
     _index_unique = models.Constraint(
         "UNIQUE(index_id)", "This message is already queued for import.")
+
+    @api.model
+    def _cron_ingest(self, scan_batch=500, import_batch=40):
+        queued = ingest.scan(self.env, batch=scan_batch)
+        done, failed = ingest.process(self.env, batch=import_batch)
+        return {"queued": queued, "done": done, "failed": failed}
+
+    def action_requeue(self):
+        self.filtered(lambda j: j.state in ("failed", "skipped")).write(
+            {"state": "pending", "retry_count": 0, "next_try_at": False, "error_message": False})

@@ -20,14 +20,14 @@ class MaildeskMessageIndex(models.Model):
 
     # headers
     message_id = fields.Char("Message-ID", index=True)
-    from_addr = fields.Char("From")
-    sender_display_name = fields.Char()
-    to_addrs = fields.Text("To")
+    from_addr = fields.Char("From", index="trigram")
+    sender_display_name = fields.Char(index="trigram")
+    to_addrs = fields.Text("To", index="trigram")
     cc_addrs = fields.Text("Cc")
     bcc_addrs = fields.Text("Bcc")
-    subject = fields.Char()
+    subject = fields.Char(index="trigram")
     date = fields.Datetime()
-    preview = fields.Text()
+    preview = fields.Text(index="trigram")
     size = fields.Integer()
     outgoing_id = fields.Char(index=True, help="Correlation id of mail sent from MailDesk.")
 

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
+
+from ..application.services import bodies
 
 
 def _in_one_hour(_model=None):
@@ -22,3 +24,7 @@ class MaildeskUiCache(models.Model):
 
     _index_unique = models.Constraint(
         "UNIQUE(index_id)", "A message has a single cache entry.")
+
+    @api.model
+    def _cron_cleanup_expired_cache(self):
+        return bodies.cleanup_expired(self.env)

@@ -8,4 +8,5 @@ from . import (
     test_reset_sync_state,
     test_rules_upgrade,
     test_secrets,
+    test_sync_imap,
 )

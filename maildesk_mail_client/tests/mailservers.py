@@ -8,6 +8,7 @@ into Dovecot over LMTP, so "send, then find it in INBOX" is real.
 """
 import contextlib
 import itertools
+import logging
 import os
 import pwd
 import shutil
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 
 PASSWORD = "secret"
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -274,8 +276,12 @@ class SmtpReceiver:
             kwargs["ssl_context"] = context
         elif context:
             kwargs["tls_context"] = context
-        self.controller = Controller(Handler(), **kwargs)
-        self.controller.start()
+        # Loopback test server: AUTH without TLS is intended here, not worth a warning.
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.controller = Controller(Handler(), **kwargs)
+            self.controller.start()
         return self
 
     def stop(self):

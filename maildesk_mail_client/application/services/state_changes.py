@@ -1,0 +1,158 @@
+"""Read, star, move, archive and delete: recorded as the user's intent, then applied.
+
+``record_*`` runs in the user's request: it writes ``maildesk.email_state`` and updates the
+index at once, so the inbox shows the change immediately. ``apply_pending`` runs at the start
+of every sync and pushes the intents to the server; an intent stays until the server has
+it, so nothing is lost while the server is down, and the sync never overwrites a pending
+change with the server's old state.
+"""
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+
+from ...infrastructure.providers.base import AuthenticationFailed, ProviderError, ServerUnreachable
+
+_logger = logging.getLogger(__name__)
+
+RETRY_START = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=6)
+
+
+# -- recording (user request) --------------------------------------------------------------------
+def _states_for(rows):
+    """The state row of each index row, created when missing. ``rows`` are already checked."""
+    # sudo: the caller read ``rows`` as the user (record rules passed); states are written by
+    # service code only, and each one stays inside the row's own mailbox.
+    States = rows.env["maildesk.email_state"].sudo()
+    existing = {s.index_id.id: s for s in States.search([("index_id", "in", rows.ids)])}
+    missing = [{"account_id": r.account_id.id, "index_id": r.id} for r in rows if r.id not in existing]
+    for state in States.create(missing):
+        existing[state.index_id.id] = state
+    return existing
+
+
+def record_flags(rows, seen=None, starred=None):
+    if seen is None and starred is None:
+        return
+    states = _states_for(rows)
+    index_vals, state_vals = {}, {"dirty_flags": True, "next_try_at": False}
+    if seen is not None:
+        index_vals["is_read"] = state_vals["seen"] = bool(seen)
+        state_vals["has_seen"] = True
+    if starred is not None:
+        index_vals["is_starred"] = state_vals["starred"] = bool(starred)
+        state_vals["has_starred"] = True
+    for row in rows:
+        states[row.id].write(state_vals)
+    # sudo: see _states_for; the index is read-only to users by seed 003.
+    rows.sudo().write(index_vals)
+
+
+def record_move(rows, target):
+    """Move to ``target`` (a folder of the same mailbox, checked by the caller)."""
+    foreign = rows.filtered(lambda r: r.account_id != target.account_id)
+    if foreign:
+        raise UserError(rows.env._("Messages can only be moved to a folder of their own mailbox."))
+    rows = rows.filtered(lambda r: r.folder_id != target)
+    states = _states_for(rows)
+    for row in rows:
+        states[row.id].write({"target_folder_id": target.id, "has_move": True, "dirty_move": True,
+                              "next_try_at": False})
+    # sudo: see _states_for.
+    rows.sudo().write({"pending_move_to_id": target.id})
+
+
+def record_delete(rows):
+    states = _states_for(rows)
+    for row in rows:
+        states[row.id].write({"is_delete": True, "has_delete": True, "dirty_move": True,
+                              "next_try_at": False})
+    # sudo: see _states_for.
+    rows.sudo().write({"pending_delete": True})
+
+
+def folder_of_type(account, folder_type):
+    # sudo: folders of an account the caller may use, read to find a target by type.
+    return account.env["mailbox.folder"].sudo().search(
+        [("account_id", "=", account.id), ("folder_type", "=", folder_type)], limit=1)
+
+
+# -- applying (sync run, system environment) -------------------------------------------------------------
+def apply_pending(env, account, provider, commit):
+    """Push the account's pending intents to the server, one committed group at a time."""
+    now = fields.Datetime.now()
+    States = env["maildesk.email_state"]
+    pending = States.search([
+        ("account_id", "=", account.id), "|", ("dirty_flags", "=", True), ("dirty_move", "=", True),
+        "|", ("next_try_at", "=", False), ("next_try_at", "<=", now)])
+    if not pending:
+        return 0
+    groups = defaultdict(lambda: States)
+    for state in pending:
+        row = state.index_id
+        if state.dirty_flags:
+            groups[("flags", row.folder_id.id, state.has_seen and state.seen,
+                    state.has_starred and state.starred, state.has_seen, state.has_starred)] |= state
+        if state.dirty_move:
+            key = ("delete", row.folder_id.id) if state.is_delete else (
+                "move", row.folder_id.id, state.target_folder_id.id)
+            groups[key] |= state
+    trash = folder_of_type(account, "trash").with_env(env)
+    applied = 0
+    # Flags first: a message's flags must reach its current folder before it moves away.
+    for key, states in sorted(groups.items(), key=lambda item: item[0][0] != "flags"):
+        rows = states.index_id
+        folder = rows.folder_id[:1]
+        uids = [r.uid for r in rows if r.uid.isdigit()]
+        try:
+            if key[0] == "flags":
+                _kind, _folder, seen, starred, has_seen, has_starred = key
+                provider.set_flags(folder.imap_name, uids, seen=seen if has_seen else None,
+                                   starred=starred if has_starred else None)
+                states.write({"dirty_flags": False, "apply_attempts": 0, "last_error": False})
+            elif key[0] == "move":
+                target = states.target_folder_id[:1]
+                mapping = provider.move(folder.imap_name, uids, target.imap_name)
+                _relocate(env, rows, target, mapping)
+                states.filtered("index_id").write({"dirty_move": False, "has_move": False})
+            else:
+                in_trash = folder.folder_type == "trash" or not trash
+                mapping = provider.delete(folder.imap_name, uids,
+                                          trash_path=None if in_trash else trash.imap_name)
+                if in_trash:
+                    rows.unlink()
+                else:
+                    _relocate(env, rows, trash, mapping)
+                    states.filtered("index_id").write({"dirty_move": False, "has_delete": False,
+                                                       "is_delete": False})
+            states.exists().filtered(lambda s: not s.dirty_flags and not s.dirty_move).unlink()
+            applied += len(states)
+            commit()
+        except (AuthenticationFailed, ServerUnreachable):
+            raise  # the whole run stops; every intent is kept for the next one
+        except ProviderError as exc:
+            env.cr.rollback()
+            for state in states.exists():
+                attempts = state.apply_attempts + 1
+                state.write({"apply_attempts": attempts, "last_error": str(exc),
+                             "next_try_at": now + min(RETRY_START * 2 ** attempts, RETRY_MAX)})
+            commit()
+            _logger.info("MailDesk: change on mailbox %s refused by the server: %s", account.id, exc)
+    return applied
+
+
+def _relocate(env, rows, target, mapping):
+    """After a move on the server: keep the row (and its tags) under its new folder and uid."""
+    for row in rows:
+        new_uid = mapping.get(row.uid)
+        if not new_uid:
+            row.unlink()  # the next sync of the target folder indexes it
+            continue
+        env.cr.execute("""DELETE FROM maildesk_message_index
+                           WHERE folder_id = %s AND uid = %s AND id != %s""",
+                       [target.id, new_uid, row.id])
+        row.write({"folder_id": target.id, "uid": new_uid, "pending_move_to_id": False,
+                   "pending_delete": False})

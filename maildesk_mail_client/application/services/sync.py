@@ -1,0 +1,390 @@
+"""Synchronise one mailbox into the message index.
+
+A run: take the account's lease (or return at once if another worker has it) -> apply the
+users' pending changes -> list folders with their status in one command -> for each folder
+whose status moved, ask only for what changed since the stored cursor -> upsert the index
+in batches keyed on (account, folder, uid), committing after each batch -> release.
+
+It runs on a cursor of its own and commits per batch, so a crash or a dropped connection
+loses at most the batch in flight; the next run continues from the stored cursor and the
+idempotent upsert never doubles a message.
+"""
+import logging
+import os
+import socket
+import time
+from datetime import timedelta
+
+from psycopg2.extras import execute_values
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import UserError
+
+from ...infrastructure.providers.base import (
+    AuthenticationFailed,
+    FolderGone,
+    ProviderError,
+    ServerUnreachable,
+)
+from . import connections, state_changes
+
+_logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500  # messages fetched, upserted and committed together (default)
+BATCH_PARAM = "maildesk.backfill_batch_size"
+LEASE_TTL = 300  # seconds; renewed after every batch
+TIME_BUDGET = 240  # seconds one run may spend before leaving the rest for the next run
+BACKOFF_START = timedelta(minutes=2)
+BACKOFF_MAX = timedelta(hours=6)
+TYPE_ORDER = {"inbox": 0, "sent": 1, "drafts": 2, "archive": 3, "other": 4, "starred": 5,
+              "spam": 6, "trash": 7}
+
+INDEX_COLUMNS = ("account_id", "provider", "folder_id", "uid", "message_id", "from_addr",
+                 "sender_display_name", "to_addrs", "cc_addrs", "bcc_addrs", "subject", "date",
+                 "preview", "size", "has_attachments", "is_read", "is_starred", "flags",
+                 "in_reply_to", "references_hdr", "thread_id", "sort_ts", "ingest_allowed",
+                 "deleted_on_server", "indexed_at", "create_uid", "write_uid", "create_date",
+                 "write_date")
+# On conflict everything the server says is refreshed, except what users and the ingest
+# pipeline own (tags, ingest_allowed) and read/star while a user's change is still pending.
+_UPSERT = f"""
+    INSERT INTO maildesk_message_index ({", ".join(INDEX_COLUMNS)}) VALUES %s
+    ON CONFLICT (account_id, folder_id, uid) DO UPDATE SET
+        message_id = EXCLUDED.message_id, from_addr = EXCLUDED.from_addr,
+        sender_display_name = EXCLUDED.sender_display_name, to_addrs = EXCLUDED.to_addrs,
+        cc_addrs = EXCLUDED.cc_addrs, bcc_addrs = EXCLUDED.bcc_addrs,
+        subject = EXCLUDED.subject, date = EXCLUDED.date, preview = EXCLUDED.preview,
+        size = EXCLUDED.size, has_attachments = EXCLUDED.has_attachments,
+        is_read = CASE WHEN maildesk_message_index.id IN (SELECT index_id FROM maildesk_email_state
+                       WHERE dirty_flags) THEN maildesk_message_index.is_read ELSE EXCLUDED.is_read END,
+        is_starred = CASE WHEN maildesk_message_index.id IN (SELECT index_id FROM maildesk_email_state
+                       WHERE dirty_flags) THEN maildesk_message_index.is_starred
+                       ELSE EXCLUDED.is_starred END,
+        flags = EXCLUDED.flags, in_reply_to = EXCLUDED.in_reply_to,
+        references_hdr = EXCLUDED.references_hdr, thread_id = EXCLUDED.thread_id,
+        sort_ts = EXCLUDED.sort_ts, deleted_on_server = FALSE, write_date = EXCLUDED.write_date
+"""
+
+
+class SyncResult(dict):
+    """{'status': 'ok'|'busy'|'error'|'skipped', 'new': n, 'updated': n, 'removed': n, ...}"""
+
+
+def _clean(text, limit=None):
+    if not text:
+        return None
+    text = text.replace("\x00", "")
+    return text[:limit] if limit else text
+
+
+def lease_owner():
+    return f"sync:{socket.gethostname()}:{os.getpid()}"
+
+
+def request_sync(accounts):
+    """Ask for a sync of mailboxes the caller can read, and wake the sync cron."""
+    accounts.check_access("read")
+    # sudo: users cannot write accounts (seed 003), but may ask for a sync of one they read.
+    accounts.sudo().write({"maildesk_sync_requested_at": fields.Datetime.now()})
+    cron = accounts.env.ref("maildesk_mail_client.ir_cron_sync_mailboxes", raise_if_not_found=False)
+    if cron:
+        cron.sudo()._trigger()
+    return True
+
+
+def run_due_accounts(env, batch=20):
+    """The sync cron: accounts asked for first, then every active account not backing off."""
+    env["maildesk.account_lease"].reap_expired()
+    now = fields.Datetime.now()
+    env.cr.execute("""
+        SELECT id FROM mailbox_account
+         WHERE active AND provider = 'imap' AND imap_host IS NOT NULL
+           AND (backoff_until IS NULL OR backoff_until <= %s)
+         ORDER BY maildesk_sync_requested_at ASC NULLS LAST, last_sync_at ASC NULLS FIRST, id
+         LIMIT %s
+    """, [now, batch])
+    account_ids = [r[0] for r in env.cr.fetchall()]
+    env.cr.commit()
+    results = {"processed": 0, "busy": 0, "failed": 0}
+    for account_id in account_ids:
+        outcome = sync_account(env, account_id)
+        key = {"ok": "processed", "busy": "busy", "error": "failed"}.get(outcome["status"])
+        if key:
+            results[key] += 1
+    return results
+
+
+def sync_account(env, account_id, time_budget=TIME_BUDGET):
+    """Synchronise one account. Safe to call from any worker: a second caller returns 'busy'."""
+    env.flush_all()  # the run reads on its own cursor: hand it what this one wrote
+    owner = lease_owner()
+    # sudo: the lease is system bookkeeping; this function is called by the cron (as the
+    # system) or by mailbox.sync after it checked the user may use this account.
+    Lease = env["maildesk.account_lease"].sudo()
+    if not Lease.try_acquire(account_id, LEASE_TTL, owner=owner):
+        return SyncResult(status="busy")
+    try:
+        with env.registry.cursor() as cr:
+            sync_env = api.Environment(cr, SUPERUSER_ID, {})
+            return _Run(sync_env, sync_env["mailbox.account"].browse(account_id), owner,
+                        time_budget).run()
+    finally:
+        Lease.release(account_id, owner=owner)
+
+
+class _Run:
+    def __init__(self, env, account, owner, time_budget):
+        self.env, self.account, self.owner = env, account, owner
+        self.cr = env.cr
+        self.deadline = time.monotonic() + time_budget
+        self.result = SyncResult(status="ok", new=0, updated=0, removed=0, folders=0,
+                                 round_trips=0, complete=True)
+        try:
+            self.batch_size = max(1, int(env["ir.config_parameter"].get_param(BATCH_PARAM, BATCH_SIZE)))
+        except (TypeError, ValueError):
+            self.batch_size = BATCH_SIZE
+
+    # -- the run -------------------------------------------------------------------------
+    def run(self):
+        account = self.account
+        if not account.exists() or not account.active:
+            return SyncResult(status="skipped")
+        try:
+            self.provider = provider = connections.provider_for(account)
+            with provider:
+                state_changes.apply_pending(self.env, account, provider, commit=self.cr.commit)
+                remote = provider.list_folders()
+                folders = self._sync_folders(remote)
+                self.cr.commit()
+                for folder, remote_folder in folders:
+                    if time.monotonic() > self.deadline:
+                        self.result["complete"] = False
+                        break
+                    self._sync_folder(provider, folder, remote_folder)
+                self.result["round_trips"] = provider.round_trips
+            self._succeeded()
+        except AuthenticationFailed as exc:
+            self._failed("auth_failed", self.env._(
+                "The mail server refused the sign-in: %(words)s. Check the username and password "
+                "(or app password) on the mailbox, then save.", words=exc))
+        except ServerUnreachable as exc:
+            self._failed("unreachable", self.env._(
+                "The mail server could not be reached: %(words)s. MailDesk will try again.",
+                words=exc))
+        except (ProviderError, UserError) as exc:
+            self._failed("error", str(exc.args[0] if isinstance(exc, UserError) else exc))
+        return self.result
+
+    def _succeeded(self):
+        self.cr.rollback()  # nothing half-done from an interrupted folder stays pending
+        self.account.write({
+            "connection_state": "connected", "last_sync_at": fields.Datetime.now(),
+            "last_error": False, "last_error_at": False, "sync_failure_count": 0,
+            "backoff_until": False, "maildesk_sync_requested_at": False,
+        })
+        self.cr.commit()
+
+    def _failed(self, state, message):
+        self.cr.rollback()  # keep every committed batch, drop the one in flight
+        account = self.account
+        failures = account.sync_failure_count + 1
+        backoff = min(BACKOFF_START * (2 ** (failures - 1)), BACKOFF_MAX)
+        changed = account.connection_state != state or account.last_error != message
+        account.write({
+            "connection_state": state, "last_error": message,
+            "last_error_at": fields.Datetime.now(), "sync_failure_count": failures,
+            "backoff_until": fields.Datetime.now() + backoff, "maildesk_sync_requested_at": False,
+        })
+        if changed:
+            account._notify_owner_of_problem(message)
+        self.cr.commit()
+        _logger.info("MailDesk: sync of mailbox %s failed (%s): %s", account.id, state, message)
+        self.result.update(status="error", state=state, error=message)
+
+    # -- folders -------------------------------------------------------------------------------
+    def _sync_folders(self, remote):
+        """Mirror the server's folder list; return [(folder, remote)] in sync order."""
+        Folder = self.env["mailbox.folder"]
+        existing = {f.imap_name: f for f in Folder.search([("account_id", "=", self.account.id)])}
+        seen, pairs = set(), []
+        for item in sorted(remote, key=lambda r: (r.path.count(r.delimiter or "\0"), r.path)):
+            folder = existing.get(item.path)
+            parent = existing.get(item.parent_path) if item.parent_path else None
+            vals = {"delimiter": item.delimiter, "parent_id": parent.id if parent else False}
+            if folder:
+                if folder.parent_id != (parent or Folder) or folder.delimiter != item.delimiter:
+                    folder.write(vals)
+            else:
+                folder = Folder.create(dict(vals, account_id=self.account.id, name=item.name,
+                                            imap_name=item.path, folder_type=item.folder_type,
+                                            is_visible=item.selectable))
+                existing[item.path] = folder
+            seen.add(item.path)
+            if item.selectable:
+                pairs.append((folder, item))
+        gone = Folder.browse([f.id for path, f in existing.items() if path not in seen])
+        if gone:
+            _logger.info("MailDesk: folders gone from mailbox %s: %s", self.account.id,
+                         gone.mapped("imap_name"))
+            gone.unlink()
+        self.result["folders"] = len(pairs)
+        return sorted(pairs, key=lambda p: (TYPE_ORDER.get(p[0].folder_type, 4), p[0].imap_name))
+
+    def _sync_folder(self, provider, folder, remote):
+        if (folder.sync_state == "incremental" and remote.uidvalidity
+                and str(remote.uidvalidity) == (folder.uid_validity or "")
+                and remote.uidnext == folder.last_uidnext
+                and remote.highestmodseq is not None
+                and str(remote.highestmodseq) == (folder.last_highest_modseq or "")
+                and remote.messages == folder.total_count):
+            return  # LIST-STATUS says nothing moved: not a single command for this folder
+        try:
+            self._sync_folder_changes(provider, folder, remote)
+        except FolderGone:
+            folder.unlink()
+            self.cr.commit()
+
+    def _sync_folder_changes(self, provider, folder, remote):
+        known = None if provider.qresync or folder.last_uid == 0 else self._known_uids(folder)
+        delta = provider.changes(folder.imap_name, folder.uid_validity, folder.last_uid,
+                                 folder.last_highest_modseq, known_uids=known)
+        if delta.reset:
+            self._reset_folder(folder)
+        fresh = not folder.last_uid
+        if delta.vanished:
+            self._remove(folder, delta.vanished)
+        if delta.flag_changes:
+            self._apply_flags(folder, delta.flag_changes)
+        cursor = {"uid_validity": str(delta.uidvalidity), "last_uidnext": delta.uidnext or 0,
+                  "last_sync_at": fields.Datetime.now(), "last_error": False}
+        if delta.highestmodseq is not None:
+            cursor["last_highest_modseq"] = str(delta.highestmodseq)
+        if fresh:
+            cursor.update(sync_state="backfill_in_progress", backfill_started_at=fields.Datetime.now(),
+                          backfill_total_estimate=len(delta.new_uids),
+                          last_uid=max(delta.new_uids, default=0))
+            folder.write(cursor)
+            self._index_uids(folder, delta.new_uids, incoming=False)
+        else:
+            self._index_uids(folder, delta.new_uids, incoming=True,
+                             advance_last_uid=True)
+            folder.write(cursor)
+        self._backfill(provider, folder)
+        self._refresh_counts(folder, remote)
+        self.cr.commit()
+
+    def _known_uids(self, folder):
+        self.cr.execute("""SELECT uid FROM maildesk_message_index WHERE folder_id = %s
+                            AND NOT COALESCE(local_pending, FALSE)""", [folder.id])
+        return {int(uid) for (uid,) in self.cr.fetchall() if uid.isdigit()}
+
+    def _index_uids(self, folder, uids, incoming, advance_last_uid=False):
+        """Fetch and upsert ``uids`` newest first, a committed batch at a time."""
+        for start in range(0, len(uids), self.batch_size):
+            if time.monotonic() > self.deadline:
+                self.result["complete"] = False
+                return False
+            batch = uids[start:start + self.batch_size]
+            metas = list(self.provider.fetch_meta(folder.imap_name, batch))
+            self._upsert(folder, metas, incoming)
+            vals = {"backfill_fetched_count": folder.backfill_fetched_count + len(metas)}
+            if advance_last_uid:
+                vals["last_uid"] = max(folder.last_uid, max(batch))
+            elif not incoming:
+                vals["backfill_last_uid"] = min(batch)
+            folder.write(vals)
+            self.cr.commit()
+            self.env["maildesk.account_lease"].renew(self.account.id, LEASE_TTL, owner=self.owner)
+        return True
+
+    def _backfill(self, provider, folder):
+        if folder.sync_state not in ("backfill_in_progress", "backfill_pending", "never_synced"):
+            return
+        floor = folder.backfill_last_uid or (folder.last_uid + 1 if folder.last_uid else 0)
+        remaining = sorted(provider.all_uids(folder.imap_name, below=floor), reverse=True) \
+            if floor > 1 else []
+        if folder.sync_state != "backfill_in_progress":
+            folder.write({"sync_state": "backfill_in_progress",
+                          "backfill_total_estimate": folder.backfill_fetched_count + len(remaining)})
+        if self._index_uids(folder, remaining, incoming=False):
+            folder.write({"sync_state": "incremental",
+                          "backfill_completed_at": fields.Datetime.now()})
+
+    # -- writes to the index -----------------------------------------------------------------
+    def _upsert(self, folder, metas, incoming):
+        if not metas:
+            return
+        now = fields.Datetime.now()
+        account = self.account
+        rows = []
+        for meta in metas:
+            when = meta.date or meta.internal_date
+            rows.append((
+                account.id, account.provider, folder.id, meta.uid, _clean(meta.message_id, 998),
+                _clean(meta.from_addr, 320), _clean(meta.sender_display_name, 500),
+                _clean(meta.to_addrs), _clean(meta.cc_addrs), _clean(meta.bcc_addrs),
+                _clean(meta.subject, 2000), when.replace(tzinfo=None) if when else None,
+                _clean(meta.preview), meta.size, meta.has_attachments, meta.is_read,
+                meta.is_starred, " ".join(meta.flags) or None, _clean(meta.in_reply_to, 998),
+                _clean(" ".join(meta.references)), _clean(meta.thread_key, 998),
+                int(when.timestamp()) if when else 0, incoming, False, now, SUPERUSER_ID,
+                SUPERUSER_ID, now, now))
+        execute_values(self.cr, _UPSERT, rows, page_size=len(rows))
+        self.result["new"] += len(rows)
+        # A message we sent and filed locally has now come back from the server: one row.
+        ids = [m.message_id for m in metas if m.message_id]
+        if ids:
+            self.cr.execute("""DELETE FROM maildesk_message_index WHERE folder_id = %s
+                                AND local_pending AND message_id = ANY(%s)""", [folder.id, ids])
+
+    def _apply_flags(self, folder, changes):
+        rows = [(folder.id, str(uid), "\\Seen" in flags, "\\Flagged" in flags,
+                 " ".join(flags) or None) for uid, flags in changes.items()]
+        execute_values(self.cr, """
+            UPDATE maildesk_message_index AS i SET is_read = v.seen, is_starred = v.starred,
+                   flags = v.flags, write_date = now() AT TIME ZONE 'UTC'
+              FROM (VALUES %s) AS v(folder_id, uid, seen, starred, flags)
+             WHERE i.folder_id = v.folder_id AND i.uid = v.uid
+               AND (i.is_read IS DISTINCT FROM v.seen OR i.is_starred IS DISTINCT FROM v.starred)
+               AND NOT EXISTS (SELECT 1 FROM maildesk_email_state s
+                                WHERE s.index_id = i.id AND s.dirty_flags)
+        """, rows, page_size=1000)
+        self.result["updated"] += self.cr.rowcount
+
+    def _remove(self, folder, uids):
+        self.cr.execute("""DELETE FROM maildesk_message_index
+                            WHERE folder_id = %s AND uid = ANY(%s)""",
+                        [folder.id, [str(u) for u in uids]])
+        self.result["removed"] += self.cr.rowcount
+
+    def _reset_folder(self, folder):
+        """UIDVALIDITY changed: the old UIDs mean nothing. Keep tags by Message-ID."""
+        self.cr.execute("""
+            SELECT i.message_id, r.tag_id FROM maildesk_index_tag_rel r
+              JOIN maildesk_message_index i ON i.id = r.index_id
+             WHERE i.folder_id = %s AND i.message_id IS NOT NULL
+        """, [folder.id])
+        self.saved_tags = (folder.id, self.cr.fetchall())
+        self.cr.execute("""DELETE FROM maildesk_message_index
+                            WHERE folder_id = %s AND NOT COALESCE(local_pending, FALSE)""",
+                        [folder.id])
+        folder.write({"last_uid": 0, "backfill_last_uid": 0, "backfill_fetched_count": 0,
+                      "last_highest_modseq": False, "sync_state": "never_synced"})
+
+    def _refresh_counts(self, folder, remote):
+        saved = getattr(self, "saved_tags", None)
+        if saved and saved[0] == folder.id and saved[1]:
+            execute_values(self.cr, """
+                INSERT INTO maildesk_index_tag_rel (index_id, tag_id)
+                SELECT DISTINCT i.id, v.tag_id FROM (VALUES %s) AS v(message_id, tag_id)
+                  JOIN maildesk_message_index i ON i.message_id = v.message_id AND i.folder_id = {folder}
+                ON CONFLICT DO NOTHING
+            """.replace("{folder}", str(int(folder.id))), saved[1])
+            self.saved_tags = None
+        self.cr.execute("""
+            SELECT count(*), count(*) FILTER (WHERE NOT COALESCE(is_read, FALSE))
+              FROM maildesk_message_index WHERE folder_id = %s AND NOT COALESCE(deleted_on_server, FALSE)
+        """, [folder.id])
+        total, unread = self.cr.fetchone()
+        folder.write({"total_count": remote.messages if remote.messages is not None else total,
+                      "unread_count": unread, "unread_count_updated_at": fields.Datetime.now()})

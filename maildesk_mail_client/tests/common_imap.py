@@ -1,0 +1,72 @@
+"""Odoo tests against a real Dovecot and a real SMTP receiver, started for the test class."""
+import time
+
+from imapclient import IMAPClient
+
+from odoo.tests import TransactionCase
+
+from ..application.services import sync
+from .common import MailDeskFixture
+from .mailservers import PASSWORD, Dovecot, ServerUnavailable, SmtpReceiver
+
+
+def rfc822(subject="Hello", sender="Alice <alice@example.org>", to="team@example.com", body="Hi.",
+           extra="", message_id=None):
+    message_id = message_id or f"<{subject.replace(' ', '-')}-{time.time_ns()}@example.org>"
+    return (f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
+            f"Date: Mon, 23 Nov 2026 10:00:00 +0100\r\n{extra}\r\n{body}\r\n").encode()
+
+
+class ImapCase(MailDeskFixture, TransactionCase):
+    """A mailbox account per test, backed by a fresh Dovecot user."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dovecot = Dovecot()
+        try:
+            cls.dovecot.start()
+        except ServerUnavailable as exc:
+            cls.skipTest(cls, str(exc))
+        cls.addClassCleanup(cls.dovecot.stop)
+        cls.smtp = SmtpReceiver(dovecot=cls.dovecot).start()
+        cls.addClassCleanup(cls.smtp.stop)
+        cls.setUpMailDesk()
+        # The sync runs on cursors of its own: let them see this test's data.
+        cls.registry_enter_test_mode_cls()
+
+    def setUp(self):
+        super().setUp()
+        self.user = self.dovecot.new_user()
+        self.account = self.env["mailbox.account"].with_user(self.admin).create({
+            "name": "Team", "email": f"{self.user}@example.com", "is_shared": True,
+            "owner_id": self.member.id, "imap_host": "127.0.0.1",
+            "imap_port": self.dovecot.imap_port, "imap_security": "none", "imap_login": self.user,
+            "password": PASSWORD, "smtp_host": "127.0.0.1", "smtp_port": self.smtp.port,
+            "smtp_security": "none", "smtp_login": self.user,
+        }).with_user(self.env.user)
+        self.other = IMAPClient("127.0.0.1", self.dovecot.imap_port, ssl=False)
+        self.other.login(self.user, PASSWORD)
+        self.addCleanup(self.other.logout)
+
+    def deliver(self, *messages):
+        for raw in messages:
+            self.dovecot.deliver(self.user, raw)
+
+    def sync(self):
+        result = sync.sync_account(self.env, self.account.id)
+        self.env.invalidate_all()
+        return result
+
+    def rows(self, folder_type="inbox", **extra):
+        domain = [("account_id", "=", self.account.id), ("folder_id.folder_type", "=", folder_type)]
+        domain += [(k, "=", v) for k, v in extra.items()]
+        return self.env["maildesk.message_index"].search(domain)
+
+    def folder(self, folder_type):
+        return self.env["mailbox.folder"].search(
+            [("account_id", "=", self.account.id), ("folder_type", "=", folder_type)])
+
+    def server_flags(self, path, uid):
+        self.other.select_folder(path, readonly=True)
+        return set(self.other.get_flags([int(uid)]).get(int(uid), ()))
