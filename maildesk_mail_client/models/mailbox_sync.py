@@ -153,10 +153,7 @@ class MailboxSync(models.AbstractModel):
     def update_tags(self, index_ids, tag_ids):
         rows = self._rows(index_ids)
         tags = self.env["mail.message.tag"].browse([int(t) for t in tag_ids or []])
-        tags.check_access("read")
-        # sudo: the index is read-only to users (seed 003); tags are theirs to set on rows they
-        # may read (checked in _rows).
-        rows.sudo().write({"tag_ids": [fields.Command.set(tags.ids)]})
+        state_changes.record_tags(rows, tags)
         return [{"id": t.id, "name": t.name, "color": t.color} for t in tags]
 
     # -- composing ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ CACHE_PARAM = "maildesk.cache_retention_days"
 
 
 def retention(env):
+    # sudo: a system setting every reader needs; nothing user-specific is read.
     raw = env["ir.config_parameter"].sudo().get_param(CACHE_PARAM, DEFAULT_RETENTION_DAYS)
     try:
         return timedelta(days=max(int(raw), 0))

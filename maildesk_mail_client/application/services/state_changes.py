@@ -74,6 +74,14 @@ def record_delete(rows):
     rows.sudo().write({"pending_delete": True})
 
 
+def record_tags(rows, tags):
+    """Replace the tags of rows the caller read (checked), with tags the caller may read."""
+    tags.check_access("read")
+    # sudo: the index is read-only to users (seed 003); tags are theirs to set on rows they
+    # may read.
+    rows.sudo().write({"tag_ids": [(6, 0, tags.ids)]})
+
+
 def folder_of_type(account, folder_type):
     # sudo: folders of an account the caller may use, read to find a target by type.
     return account.env["mailbox.folder"].sudo().search(
