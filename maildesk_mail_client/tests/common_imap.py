@@ -1,4 +1,5 @@
 """Odoo tests against a real Dovecot and a real SMTP receiver, started for the test class."""
+import re
 import time
 
 from imapclient import IMAPClient
@@ -12,7 +13,7 @@ from .mailservers import PASSWORD, Dovecot, ServerUnavailable, SmtpReceiver
 
 def rfc822(subject="Hello", sender="Alice <alice@example.org>", to="team@example.com", body="Hi.",
            extra="", message_id=None):
-    message_id = message_id or f"<{subject.replace(' ', '-')}-{time.time_ns()}@example.org>"
+    message_id = message_id or f"<{re.sub(r'[^A-Za-z0-9]+', '-', subject)}-{time.time_ns()}@example.org>"
     return (f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
             f"Date: Mon, 23 Nov 2026 10:00:00 +0100\r\n{extra}\r\n{body}\r\n").encode()
 

@@ -107,7 +107,10 @@ def attachment_bytes(row, part_id):
 
 def cleanup_expired(env, batch=5000):
     """Delete cache rows past their expiry; return how many went."""
+    env["maildesk.ui_cache"].flush_model()
     env.cr.execute("""DELETE FROM maildesk_ui_cache WHERE id IN (
                           SELECT id FROM maildesk_ui_cache WHERE cache_until < now() AT TIME ZONE 'UTC'
                           LIMIT %s)""", [batch])
-    return env.cr.rowcount
+    count = env.cr.rowcount
+    env["maildesk.ui_cache"].invalidate_model()
+    return count

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from odoo import fields
 
-from ...infrastructure.providers.base import ProviderError
 from . import connections
 
 _logger = logging.getLogger(__name__)
@@ -31,8 +30,9 @@ def _alias_addresses(env):
 
 def scan(env, batch=500):
     """Queue index rows that reply to Odoo mail or are addressed to an alias."""
+    env.flush_all()
     aliases = _alias_addresses(env)
-    alias_patterns = [f"%{a}%" for a in aliases] or ["\x00never"]
+    alias_patterns = [f"%{a}%" for a in aliases]
     env.cr.execute("""
         INSERT INTO maildesk_ingest_queue (index_id, state, priority, retry_count,
                                            create_uid, write_uid, create_date, write_date)
@@ -50,7 +50,7 @@ def scan(env, batch=500):
                                i.in_reply_to, split_part(i.references_hdr, ' ', 1)))
                 OR i.in_reply_to LIKE '%%openerp-%%' OR i.references_hdr LIKE '%%openerp-%%'
                 OR lower(COALESCE(i.to_addrs, '') || ',' || COALESCE(i.cc_addrs, ''))
-                   LIKE ANY(%(aliases)s)
+                   LIKE ANY(%(aliases)s::text[])
            )
          ORDER BY i.id
          LIMIT %(batch)s
@@ -66,48 +66,52 @@ def recover_stuck(env):
     return env.cr.rowcount
 
 
-def process(env, batch=40, commit=None):
-    """Import queued messages into Odoo; return (done, failed)."""
-    commit = commit or env.cr.commit
+def process(env, batch=40):
+    """Import queued messages into Odoo, each in its own transaction; return (done, failed)."""
     recover_stuck(env)
-    now = fields.Datetime.now()
     env.cr.execute("""
         SELECT id FROM maildesk_ingest_queue
          WHERE state IN ('pending', 'failed') AND retry_count < %s
            AND (next_try_at IS NULL OR next_try_at <= %s)
          ORDER BY priority, id LIMIT %s FOR UPDATE SKIP LOCKED
-    """, [MAX_ATTEMPTS, now, batch])
-    jobs = env["maildesk.ingest_queue"].browse([r[0] for r in env.cr.fetchall()])
+    """, [MAX_ATTEMPTS, fields.Datetime.now(), batch])
+    job_ids = [r[0] for r in env.cr.fetchall()]
+    env.flush_all()
     done = failed = 0
-    for job in jobs:
-        job.write({"state": "in_progress", "started_at": fields.Datetime.now()})
-        commit()
-        row = job.index_id
-        try:
-            with env.cr.savepoint():
-                with connections.provider_for(row.account_id) as provider:
-                    raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
-                if raw is None:
-                    job.write({"state": "skipped", "error_message": "no longer on the server"})
-                    commit()
-                    continue
-                thread_id = env["mail.thread"].with_context(
-                    maildesk_ingest=True).message_process(False, raw, save_original=False,
-                                                          strip_attachments=False)
-                model, res_id = _routed_to(env, row)
-            job.write({"state": "done", "processed_at": fields.Datetime.now(),
-                       "processed_model": model or False,
-                       "processed_res_id": res_id or thread_id or 0, "error_message": False})
-            done += 1
-        except (ProviderError, ValueError, Exception) as exc:  # noqa: BLE001 (routing raises ValueError)
-            retry = job.retry_count + 1
-            job.write({"state": "failed", "retry_count": retry, "error_message": str(exc)[:2000],
-                       "next_try_at": fields.Datetime.now() + retry_delay(retry)})
-            failed += 1
-            _logger.info("MailDesk: message %s not filed into Odoo (attempt %s): %s",
-                         row.id, retry, exc)
-        commit()
+    for job_id in job_ids:
+        with env.registry.cursor() as cr:
+            ok = _process_one(env(cr=cr), job_id)
+        done, failed = done + bool(ok), failed + (ok is False)
+    env.invalidate_all()
     return done, failed
+
+
+def _process_one(env, job_id):
+    """True when filed, False when it failed (retried later), None when skipped."""
+    job = env["maildesk.ingest_queue"].browse(job_id)
+    row = job.index_id
+    job.write({"state": "in_progress", "started_at": fields.Datetime.now()})
+    try:
+        with env.cr.savepoint():
+            with connections.provider_for(row.account_id) as provider:
+                raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
+            if raw is None:
+                job.write({"state": "skipped", "error_message": "no longer on the server"})
+                return None
+            thread_id = env["mail.thread"].message_process(
+                False, raw, save_original=False, strip_attachments=False)
+            model, res_id = _routed_to(env, row)
+        job.write({"state": "done", "processed_at": fields.Datetime.now(),
+                   "processed_model": model or False,
+                   "processed_res_id": res_id or thread_id or 0, "error_message": False})
+        return True
+    except Exception as exc:  # noqa: BLE001 (routing raises ValueError; providers their own)
+        retry = job.retry_count + 1
+        job.write({"state": "failed", "retry_count": retry, "error_message": str(exc)[:2000],
+                   "next_try_at": fields.Datetime.now() + retry_delay(retry)})
+        _logger.info("MailDesk: message %s not filed into Odoo (attempt %s): %s",
+                     row.id, retry, exc)
+        return False
 
 
 def _routed_to(env, row):

@@ -245,12 +245,14 @@ class _Run:
             self.cr.commit()
 
     def _sync_folder_changes(self, provider, folder, remote):
-        known = None if provider.qresync or folder.last_uid == 0 else self._known_uids(folder)
+        known = None if provider.qresync or not folder.last_uid else self._known_uids(folder)
         delta = provider.changes(folder.imap_name, folder.uid_validity, folder.last_uid,
                                  folder.last_highest_modseq, known_uids=known)
         if delta.reset:
             self._reset_folder(folder)
-        fresh = not folder.last_uid
+        # History is everything present at the first sync (or after a reset); only mail that
+        # arrives later is "new" (and may be filed into Odoo records).
+        fresh = folder.sync_state in ("never_synced", "backfill_pending")
         if delta.vanished:
             self._remove(folder, delta.vanished)
         if delta.flag_changes:
