@@ -12,7 +12,7 @@ import html as html_lib
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 PREVIEW_LENGTH = 200
@@ -90,8 +90,11 @@ class ParsedMessage:
 # -- header decoding -------------------------------------------------------------------------
 def _unsurrogate(value):
     """Headers with raw 8-bit bytes arrive with surrogate escapes: decode them sensibly."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    try:
+        value.encode("utf-8")
         return value
+    except UnicodeEncodeError:
+        pass
     raw = value.encode("utf-8", "surrogateescape")
     try:
         return raw.decode("utf-8")
@@ -107,7 +110,7 @@ def decode_header_value(value):
         value = str(value)
     value = _unsurrogate(str(value))[:MAX_HEADER_LENGTH]
     if "=?" not in value:
-        return _WS.sub(" ", value).strip()
+        return " ".join(value.split())
     try:
         chunks = email.header.decode_header(value)
     except Exception:  # noqa: BLE001 (any defect: keep the raw text)
@@ -130,15 +133,34 @@ def decode_header_value(value):
     return _WS.sub(" ", text).strip()
 
 
+_SIMPLE_ADDRESS = re.compile(r"\s*(?:([^<>,@]*?)\s*<([^<>\s,]+@[^<>\s,]+)>|([^<>\s,]+@[^<>\s,]+))\s*")
+_COMPLEX = re.compile(r'["()\\;:]')
+
+
+def _simple_addresses(decoded):
+    """The common case (``Name <a@b>, c@d``) without the stdlib's slow general parser."""
+    found = []
+    for part in decoded.split(","):
+        if not part.strip():
+            continue
+        match = _SIMPLE_ADDRESS.fullmatch(part)
+        if not match:
+            return None
+        found.append((match.group(1) or "", match.group(2) or match.group(3)))
+    return found
+
+
 def _addresses(values):
     """[(display name, address)] from one or more address headers, lenient."""
     pairs = []
     for value in values:
         decoded = decode_header_value(value)
-        try:
-            found = email.utils.getaddresses([decoded])
-        except Exception:  # noqa: BLE001
-            found = []
+        found = None if _COMPLEX.search(decoded) else _simple_addresses(decoded)
+        if found is None:
+            try:
+                found = email.utils.getaddresses([decoded])
+            except Exception:  # noqa: BLE001
+                found = []
         for name, address in found:
             address = address.strip().strip("<>").strip()
             if address or name:
@@ -169,9 +191,35 @@ def _message_ids(value):
     return found
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_RFC5322_DATE = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"\s+([+-])(\d{2})(\d{2})\s*(?:\(.*\))?$")
+
+
+def _fast_date(value):
+    match = _RFC5322_DATE.match(value.strip())
+    if not match:
+        return None
+    day, month, year, hour, minute, second, sign, tz_h, tz_m = match.groups()
+    month = _MONTHS.get(month.lower())
+    if not month:
+        return None
+    offset = timedelta(hours=int(tz_h), minutes=int(tz_m))
+    try:
+        return datetime(int(year), month, int(day), int(hour), int(minute), int(second or 0),
+                        tzinfo=timezone(-offset if sign == "-" else offset)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
 def parse_date(value, problems=None):
     if not value:
         return None
+    fast = _fast_date(value) if "=?" not in value else None
+    if fast:
+        return fast
     try:
         parsed = email.utils.parsedate_to_datetime(decode_header_value(value))
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -186,13 +234,42 @@ def parse_date(value, problems=None):
         return None
 
 
+def _decode_raw(value):
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("cp1252", "replace")
+
+
+_FOLD = re.compile(rb"\r?\n[ \t]+")
+_FIELD = re.compile(rb"^([!-9;-~]+)[ \t]*:[ \t]*(.*?)[ \t]*\r?$", re.M)
+
+
+def split_header_block(raw):
+    """{lower-case name: [values]} of the header block at the start of ``raw`` (bytes).
+
+    Folded lines are unfolded; 8-bit bytes are read as UTF-8, else Windows-1252.
+    """
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    block = _FOLD.sub(b" ", raw if end < 0 else raw[:end])
+    fields = {}
+    for name, value in _FIELD.findall(block):
+        fields.setdefault(name.decode("ascii").lower(), []).append(_decode_raw(value))
+    return fields
+
+
 def _raw_all(msg, name):
     """Header values as received (8-bit bytes kept as surrogate escapes, not mangled)."""
+    if isinstance(msg, dict):
+        return msg.get(name.lower(), [])
     name = name.lower()
     return [value for key, value in msg.raw_items() if key.lower() == name]
 
 
 def headers_from_message(msg):
+    """Headers from an email.message.Message or a ``split_header_block`` dict."""
     problems = []
 
     def first(name):
@@ -229,10 +306,9 @@ def headers_from_message(msg):
 def parse_headers(raw):
     """Headers from the header block (or whole message) bytes."""
     try:
-        msg = email.message_from_bytes(raw or b"", policy=email.policy.compat32)
-    except Exception as exc:  # noqa: BLE001
+        return headers_from_message(split_header_block(raw or b""))
+    except Exception as exc:  # noqa: BLE001 (last line of defence: a sync never stops here)
         return Headers(problems=[f"unreadable header block: {exc.__class__.__name__}"])
-    return headers_from_message(msg)
 
 
 # -- bodies ----------------------------------------------------------------------------------------
@@ -306,7 +382,7 @@ def parse_message(raw):
         msg = email.message_from_bytes(raw or b"", policy=email.policy.compat32)
     except Exception as exc:  # noqa: BLE001
         return ParsedMessage(headers=Headers(), problems=[f"unreadable message: {exc}"])
-    parsed = ParsedMessage(headers=headers_from_message(msg))
+    parsed = ParsedMessage(headers=parse_headers(raw or b""))
     problems = parsed.problems
     problems.extend(parsed.headers.problems)
     texts, htmls = [], []

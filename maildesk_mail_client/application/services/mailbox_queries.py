@@ -46,10 +46,8 @@ def build_domain(base, filters, search):
         domain.append(("date", "<=", _day(filters["date_to"], end=True)))
     if filters.get("tag_ids"):
         domain.append(("tag_ids", "in", [int(t) for t in filters["tag_ids"]]))
-    for word in (search or "").split()[:8]:
-        domain += ["|", "|", "|", "|", ("subject", "ilike", word), ("from_addr", "ilike", word),
-                   ("sender_display_name", "ilike", word), ("to_addrs", "ilike", word),
-                   ("preview", "ilike", word)]
+    for word in (search or "").lower().split()[:8]:
+        domain += ["|", ("search_text", "like", word), ("preview", "ilike", word)]
     return domain
 
 

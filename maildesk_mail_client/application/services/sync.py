@@ -9,9 +9,12 @@ It runs on a cursor of its own and commits per batch, so a crash or a dropped co
 loses at most the batch in flight; the next run continues from the stored cursor and the
 idempotent upsert never doubles a message.
 """
+import contextlib
 import logging
 import os
+import queue
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -42,7 +45,7 @@ TYPE_ORDER = {"inbox": 0, "sent": 1, "drafts": 2, "archive": 3, "other": 4, "sta
 INDEX_COLUMNS = ("account_id", "provider", "folder_id", "uid", "message_id", "from_addr",
                  "sender_display_name", "to_addrs", "cc_addrs", "bcc_addrs", "subject", "date",
                  "preview", "size", "has_attachments", "is_read", "is_starred", "flags",
-                 "in_reply_to", "references_hdr", "thread_id", "sort_ts", "ingest_allowed",
+                 "in_reply_to", "references_hdr", "thread_id", "sort_ts", "search_text", "ingest_allowed",
                  "deleted_on_server", "indexed_at", "create_uid", "write_uid", "create_date",
                  "write_date")
 # On conflict everything the server says is refreshed, except what users and the ingest
@@ -62,7 +65,8 @@ _UPSERT = f"""
                        ELSE EXCLUDED.is_starred END,
         flags = EXCLUDED.flags, in_reply_to = EXCLUDED.in_reply_to,
         references_hdr = EXCLUDED.references_hdr, thread_id = EXCLUDED.thread_id,
-        sort_ts = EXCLUDED.sort_ts, deleted_on_server = FALSE, write_date = EXCLUDED.write_date
+        sort_ts = EXCLUDED.sort_ts, search_text = EXCLUDED.search_text, deleted_on_server = FALSE,
+        write_date = EXCLUDED.write_date
 """
 
 
@@ -136,6 +140,8 @@ class _Run:
     def __init__(self, env, account, owner, time_budget):
         self.env, self.account, self.owner = env, account, owner
         self.cr = env.cr
+        self.renewed_at = time.monotonic()
+        self._relax_durability()
         self.deadline = time.monotonic() + time_budget
         self.result = SyncResult(status="ok", new=0, updated=0, removed=0, folders=0,
                                  round_trips=0, complete=True)
@@ -143,6 +149,19 @@ class _Run:
             self.batch_size = max(1, int(env["ir.config_parameter"].get_param(BATCH_PARAM, BATCH_SIZE)))
         except (TypeError, ValueError):
             self.batch_size = BATCH_SIZE
+
+    def _relax_durability(self):
+        """The index is a copy of the server's state, and each batch commits together with
+        its cursor: if PostgreSQL crashed right after a commit, the next sync would simply
+        fetch that batch again. So the sync does not wait for each commit to reach the disk."""
+        self.cr.execute("SET LOCAL synchronous_commit = off")
+
+    def checkpoint(self):
+        self.cr.commit()
+        self._relax_durability()
+        if time.monotonic() - self.renewed_at > LEASE_TTL / 3:
+            self.env["maildesk.account_lease"].renew(self.account.id, LEASE_TTL, owner=self.owner)
+            self.renewed_at = time.monotonic()
 
     # -- the run -------------------------------------------------------------------------
     def run(self):
@@ -152,10 +171,10 @@ class _Run:
         try:
             self.provider = provider = connections.provider_for(account)
             with provider:
-                state_changes.apply_pending(self.env, account, provider, commit=self.cr.commit)
+                state_changes.apply_pending(self.env, account, provider, commit=self.checkpoint)
                 remote = provider.list_folders()
                 folders = self._sync_folders(remote)
-                self.cr.commit()
+                self.checkpoint()
                 for folder, remote_folder in folders:
                     if time.monotonic() > self.deadline:
                         self.result["complete"] = False
@@ -242,7 +261,7 @@ class _Run:
             self._sync_folder_changes(provider, folder, remote)
         except FolderGone:
             folder.unlink()
-            self.cr.commit()
+            self.checkpoint()
 
     def _sync_folder_changes(self, provider, folder, remote):
         known = None if provider.qresync or not folder.last_uid else self._known_uids(folder)
@@ -273,7 +292,7 @@ class _Run:
             folder.write(cursor)
         self._backfill(provider, folder)
         self._refresh_counts(folder, remote)
-        self.cr.commit()
+        self.checkpoint()
 
     def _known_uids(self, folder):
         self.cr.execute("""SELECT uid FROM maildesk_message_index WHERE folder_id = %s
@@ -282,22 +301,58 @@ class _Run:
 
     def _index_uids(self, folder, uids, incoming, advance_last_uid=False):
         """Fetch and upsert ``uids`` newest first, a committed batch at a time."""
-        for start in range(0, len(uids), self.batch_size):
-            if time.monotonic() > self.deadline:
+        if not uids:
+            return True
+        for batch, metas in self._prefetched(folder.imap_name, uids):
+            self._upsert(folder, metas, incoming)
+            # The folder's cursor moves in the same transaction as the batch it describes.
+            self.cr.execute("""
+                UPDATE mailbox_folder SET backfill_fetched_count = backfill_fetched_count + %s,
+                       last_uid = CASE WHEN %s THEN GREATEST(last_uid, %s) ELSE last_uid END,
+                       backfill_last_uid = CASE WHEN %s THEN %s ELSE backfill_last_uid END
+                 WHERE id = %s""", [len(metas), advance_last_uid, max(batch),
+                                    not advance_last_uid and not incoming, min(batch), folder.id])
+            folder.invalidate_recordset(["backfill_fetched_count", "last_uid", "backfill_last_uid"])
+            self.checkpoint()
+            if time.monotonic() > self.deadline and batch[-1] != uids[-1]:
                 self.result["complete"] = False
                 return False
-            batch = uids[start:start + self.batch_size]
-            metas = list(self.provider.fetch_meta(folder.imap_name, batch))
-            self._upsert(folder, metas, incoming)
-            vals = {"backfill_fetched_count": folder.backfill_fetched_count + len(metas)}
-            if advance_last_uid:
-                vals["last_uid"] = max(folder.last_uid, max(batch))
-            elif not incoming:
-                vals["backfill_last_uid"] = min(batch)
-            folder.write(vals)
-            self.cr.commit()
-            self.env["maildesk.account_lease"].renew(self.account.id, LEASE_TTL, owner=self.owner)
         return True
+
+    def _prefetched(self, path, uids):
+        """Yield (batch, metas) while a thread already fetches and parses the next batch.
+
+        The server, the parsing and the database then work at the same time; only this
+        thread touches the database, only the fetch thread touches the IMAP connection.
+        """
+        ready = queue.Queue(maxsize=2)
+        stop = threading.Event()
+        done = object()
+
+        def fetch():
+            try:
+                for item in self.provider.fetch_meta_batches(path, uids, self.batch_size):
+                    if stop.is_set():
+                        break
+                    ready.put(item)
+            except BaseException as exc:  # noqa: BLE001 (handed to the consuming thread)
+                ready.put(exc)
+            finally:
+                ready.put(done)
+
+        worker = threading.Thread(target=fetch, name="maildesk-fetch", daemon=True)
+        worker.start()
+        try:
+            while (item := ready.get()) is not done:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while worker.is_alive():  # let it finish the batch in flight, then it stops
+                with contextlib.suppress(queue.Empty):
+                    ready.get(timeout=0.05)
+            worker.join()
 
     def _backfill(self, provider, folder):
         if folder.sync_state not in ("backfill_in_progress", "backfill_pending", "never_synced"):
@@ -321,6 +376,9 @@ class _Run:
         rows = []
         for meta in metas:
             when = meta.date or meta.internal_date
+            search_text = " ".join(filter(None, (
+                meta.subject, meta.sender_display_name, meta.from_addr, meta.to_addrs,
+                meta.cc_addrs))).lower().replace("\x00", "")[:4000] or None
             rows.append((
                 account.id, account.provider, folder.id, meta.uid, _clean(meta.message_id, 998),
                 _clean(meta.from_addr, 320), _clean(meta.sender_display_name, 500),
@@ -329,7 +387,7 @@ class _Run:
                 _clean(meta.preview), meta.size, meta.has_attachments, meta.is_read,
                 meta.is_starred, " ".join(meta.flags) or None, _clean(meta.in_reply_to, 998),
                 _clean(" ".join(meta.references)), _clean(meta.thread_key, 998),
-                int(when.timestamp()) if when else 0, incoming, False, now, SUPERUSER_ID,
+                int(when.timestamp()) if when else 0, search_text, incoming, False, now, SUPERUSER_ID,
                 SUPERUSER_ID, now, now))
         execute_values(self.cr, _UPSERT, rows, page_size=len(rows))
         self.result["new"] += len(rows)

@@ -39,8 +39,8 @@ CONNECT_TIMEOUT = 20  # seconds to open a connection and read the greeting
 COMMAND_TIMEOUT = 120  # seconds any single command may take
 FETCH_CHUNK = 1000  # UIDs per FETCH command line
 PREVIEW_BYTES = 4096  # body bytes read for a preview when the server has no PREVIEW
-HEADER_FIELDS = ("FROM", "SENDER", "TO", "CC", "BCC", "REPLY-TO", "SUBJECT", "DATE", "MESSAGE-ID",
-                 "IN-REPLY-TO", "REFERENCES", "CONTENT-TYPE", "CONTENT-TRANSFER-ENCODING")
+HEADER_FIELDS = ("FROM", "SENDER", "TO", "CC", "BCC", "SUBJECT", "DATE", "MESSAGE-ID", "IN-REPLY-TO",
+                 "REFERENCES", "CONTENT-TYPE", "CONTENT-TRANSFER-ENCODING")
 # Exchange and others expose non-mail folders over IMAP; they hold no messages worth showing.
 NON_MAIL_FOLDERS = {"calendar", "kalender", "contacts", "kontakte", "tasks", "aufgaben", "notes",
                     "notizen", "journal", "sync issues", "synchronisierungsprobleme", "outbox",
@@ -344,18 +344,46 @@ class ImapProvider(MailProvider):
 
     # -- messages -----------------------------------------------------------------------------
     def fetch_meta(self, path, uids):
+        for _chunk, metas in self.fetch_meta_batches(path, uids, FETCH_CHUNK):
+            yield from metas
+
+    def fetch_meta_batches(self, path, uids, batch_size):
+        """Yield (uids, [MessageMeta]) per batch, in the given order.
+
+        Pipelined: the FETCH for the next batch is sent before this one is parsed, so the
+        server prepares it (previews included) while this side reads the last one.
+        """
         self._select(path)
-        uids = sorted({int(u) for u in uids}, reverse=True)
+        uids = [int(u) for u in uids]
+        chunks = [uids[i:i + batch_size] for i in range(0, len(uids), batch_size)]
+        if not chunks:
+            return
         preview = "PREVIEW" if "PREVIEW" in self.capabilities else f"BODY.PEEK[TEXT]<0.{PREVIEW_BYTES}>"
         items = (f"(UID FLAGS INTERNALDATE RFC822.SIZE "
                  f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})] {preview})")
-        for start in range(0, len(uids), FETCH_CHUNK):
-            chunk = uids[start:start + FETCH_CHUNK]
-            data = self._raw(f"reading messages in {path}", "FETCH", imap_wire.uid_set(chunk), items)
-            for message in imap_wire.parse_fetch(data):
-                meta = self._meta(message)
-                if meta is not None:
-                    yield meta
+        imap = self.client._imap
+        what = f"reading messages in {path}"
+
+        def send(chunk):
+            with self._talk(what):
+                return imap._command("UID", "FETCH", imap_wire.uid_set(chunk), items)
+
+        def receive(tag):
+            with self._talk(what):
+                typ, data = imap._command_complete("FETCH", tag)
+                if typ != "OK":
+                    raise ProviderError(f"{what}: {_server_words(data and data[-1] or typ)}")
+                _typ, fetched = imap._untagged_response(typ, data, "FETCH")
+            self.round_trips += 1
+            return fetched
+
+        tag = send(chunks[0])
+        for index, chunk in enumerate(chunks):
+            data = receive(tag)
+            if index + 1 < len(chunks):
+                tag = send(chunks[index + 1])
+            metas = [meta for meta in map(self._meta, imap_wire.parse_fetch(data)) if meta]
+            yield chunk, metas
 
     def _meta(self, message):
         uid = message.get(b"UID")
@@ -371,14 +399,15 @@ class ImapProvider(MailProvider):
         else:
             body = imap_wire.section_value(message, b"BODY[TEXT]") or b""
             preview = mime.parse_message(header_bytes + b"\r\n" + body).preview if body else ""
-        date = headers.date or imap_wire.internal_date(message.get(b"INTERNALDATE"))
+        # The server's arrival time matters only when the Date header is missing or broken.
+        internal = None if headers.date else imap_wire.internal_date(message.get(b"INTERNALDATE"))
         return MessageMeta(
             uid=str(int(uid)), flags=imap_wire.flags_of(message.get(b"FLAGS")),
-            internal_date=imap_wire.internal_date(message.get(b"INTERNALDATE")),
+            internal_date=internal,
             size=int(message.get(b"RFC822.SIZE") or 0), subject=headers.subject,
             from_addr=headers.from_addr, sender_display_name=headers.sender_display_name,
             to_addrs=headers.to_addrs, cc_addrs=headers.cc_addrs, bcc_addrs=headers.bcc_addrs,
-            date=date, message_id=headers.message_id, in_reply_to=headers.in_reply_to,
+            date=headers.date or internal, message_id=headers.message_id, in_reply_to=headers.in_reply_to,
             references=headers.references, thread_key=headers.thread_key, preview=preview,
             has_attachments=headers.looks_like_it_has_attachments, problems=headers.problems)
 

@@ -16,19 +16,15 @@ _LITERAL = object()
 
 
 def _lex(text):
-    position, length = 0, len(text)
-    while position < length:
-        match = _TOKEN.match(text, position)
-        if not match or match.end() == position:
-            break
-        position = match.end()
+    for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "open":
             yield "("
         elif kind == "close":
             yield ")"
         elif kind == "quoted":
-            yield _UNESCAPE.sub(rb"\1", match.group("quoted"))
+            quoted = match.group("quoted")
+            yield _UNESCAPE.sub(rb"\1", quoted) if b"\\" in quoted else quoted
         elif kind == "literal":
             yield _LITERAL
         else:
@@ -129,3 +125,4 @@ def parse_sequence_set(text):
         else:
             result.add(int(part))
     return result
+
