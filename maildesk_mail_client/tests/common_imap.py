@@ -54,8 +54,8 @@ class ImapCase(MailDeskFixture, TransactionCase):
         for raw in messages:
             self.dovecot.deliver(self.user, raw)
 
-    def sync(self):
-        result = sync.sync_account(self.env, self.account.id)
+    def sync(self, **kwargs):
+        result = sync.sync_account(self.env, self.account.id, **kwargs)
         self.env.invalidate_all()
         return result
 

@@ -309,6 +309,7 @@ class DroppingProxy:
         self.listener.bind(("127.0.0.1", self.port))
         self.listener.listen(16)
         self.dropped = 0
+        self.bytes_from_server = 0
         self._stop = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
@@ -333,6 +334,8 @@ class DroppingProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                if budget is not None:
+                    self.bytes_from_server += len(data)
                 if budget is not None and budget[0] is not None:
                     if len(data) >= budget[0]:
                         sink.sendall(data[:budget[0]])

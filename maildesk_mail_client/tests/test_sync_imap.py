@@ -104,17 +104,26 @@ class TestImapSync(ImapCase):
 
     @mute_logger(QUIET)
     def test_a_connection_dropped_mid_sync_loses_and_doubles_nothing(self):
-        self.env["ir.config_parameter"].set_param(sync.BATCH_PARAM, 10)
-        self.deliver(*(rfc822(f"Bulk {n}", body="x" * 1500) for n in range(45)))
-        with DroppingProxy(self.dovecot.imap_port, drop_after=30_000) as proxy:
+        self.deliver(*(rfc822(f"Bulk {n} " + "subject words " * 50, body="x" * 1500)
+                       for n in range(45)))
+        # How much a whole first sync reads, measured on a clone of this mailbox's user ...
+        twin = self.dovecot.new_user()
+        for n in range(45):
+            self.dovecot.deliver(twin, rfc822(f"Bulk {n} " + "subject words " * 50, body="x" * 1500))
+        with DroppingProxy(self.dovecot.imap_port) as meter:
+            twin_account = self.account.copy({"email": f"{twin}@example.com", "imap_login": twin,
+                                              "imap_port": meter.port, "password": "secret"})
+            self.assertEqual(sync.sync_account(self.env, twin_account.id, batch_size=10)["status"], "ok")
+        # ... then the real mailbox loses its connection a little before half of that.
+        with DroppingProxy(self.dovecot.imap_port, drop_after=meter.bytes_from_server * 45 // 100) as proxy:
             self.account.imap_port = proxy.port
-            first = self.sync()
+            first = self.sync(batch_size=10)
         self.assertEqual(first["status"], "error")
         self.assertEqual(self.account.connection_state, "unreachable")
         kept = len(self.rows())
         self.assertTrue(0 < kept < 45, f"some batches committed before the drop ({kept})")
         self.account.imap_port = self.dovecot.imap_port
-        self.assertEqual(self.sync()["status"], "ok")
+        self.assertEqual(self.sync(batch_size=10)["status"], "ok")
         rows = self.rows()
         self.assertEqual(len(rows), 45)
         self.assertEqual(len(set(rows.mapped("uid"))), 45)

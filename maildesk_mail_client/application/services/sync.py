@@ -118,7 +118,7 @@ def run_due_accounts(env, batch=20):
     return results
 
 
-def sync_account(env, account_id, time_budget=TIME_BUDGET):
+def sync_account(env, account_id, time_budget=TIME_BUDGET, batch_size=None):
     """Synchronise one account. Safe to call from any worker: a second caller returns 'busy'."""
     env.flush_all()  # the run reads on its own cursor: hand it what this one wrote
     owner = lease_owner()
@@ -131,13 +131,13 @@ def sync_account(env, account_id, time_budget=TIME_BUDGET):
         with env.registry.cursor() as cr:
             sync_env = api.Environment(cr, SUPERUSER_ID, {})
             return _Run(sync_env, sync_env["mailbox.account"].browse(account_id), owner,
-                        time_budget).run()
+                        time_budget, batch_size).run()
     finally:
         Lease.release(account_id, owner=owner)
 
 
 class _Run:
-    def __init__(self, env, account, owner, time_budget):
+    def __init__(self, env, account, owner, time_budget, batch_size=None):
         self.env, self.account, self.owner = env, account, owner
         self.cr = env.cr
         self.renewed_at = time.monotonic()
@@ -146,7 +146,8 @@ class _Run:
         self.result = SyncResult(status="ok", new=0, updated=0, removed=0, folders=0,
                                  round_trips=0, complete=True)
         try:
-            self.batch_size = max(1, int(env["ir.config_parameter"].get_param(BATCH_PARAM, BATCH_SIZE)))
+            self.batch_size = max(1, int(
+                batch_size or env["ir.config_parameter"].get_param(BATCH_PARAM, BATCH_SIZE)))
         except (TypeError, ValueError):
             self.batch_size = BATCH_SIZE
 
