@@ -204,6 +204,21 @@ def main():
                        nochange_ms_total=round(elapsed * 1000, 1),
                        nochange_ms_per_folder=round(elapsed * 1000 / folders, 1))
 
+        inbox = env["mailbox.folder"].search([("account_id", "=", account.id),
+                                              ("folder_type", "=", "inbox")])
+        Sync = env["mailbox.sync"]
+        for label, kwargs in (("page", {}), ("search_subject", {"search": "quarterly budget"}),
+                              ("search_sender", {"search": "sender42@"}),
+                              ("search_preview", {"search": "delivery release"}),
+                              ("filter_unread_from", {"filters": {"unread": True, "from": "sender7"}})):
+            timings = []
+            for _attempt in range(5):
+                start = time.perf_counter()
+                page = Sync.message_search_load(folder_id=inbox.id, limit=40, **kwargs)
+                timings.append((time.perf_counter() - start) * 1000)
+            results[f"list_{label}_ms"] = round(sorted(timings)[2], 1)
+            results[f"list_{label}_total"] = page["total"]
+
         other = connect(server, user)
         other.select_folder("INBOX")
         changed = rng.sample(range(1, N + 1), 100)

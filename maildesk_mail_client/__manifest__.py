@@ -17,6 +17,7 @@
         "views/mailbox_account_views.xml",
         "views/mailbox_folder_views.xml",
         "views/mail_message_tag_views.xml",
+        "views/maildesk_ingest_queue_views.xml",
         "wizards/mailbox_account_wizard_views.xml",
         "views/menus.xml",
     ],

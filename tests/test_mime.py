@@ -77,3 +77,8 @@ def test_a_reply_carries_the_whole_references_chain():
     assert parsed["Message-ID"].endswith("@example.com>")
     assert "hidden@example.org" not in msg.as_string()
     assert mime.parse_message(msg.as_bytes()).attachments[0].filename == "a.txt"
+
+
+def test_an_8bit_attachment_name_is_read():
+    parsed = mime.parse_message(dict(corpus())["8-bit attachment name"])
+    assert [a.filename for a in parsed.attachments] == ["Q3 résumé.pdf"]

@@ -362,13 +362,30 @@ def _part_text(part, problems):
     return payload.decode("utf-8", "replace")
 
 
+_RAW_FILENAME = re.compile(r'(?:file)?name\*?=\s*(?:"([^"]*)"|([^;\s]+))', re.I)
+
+
+def _part_header(part, name):
+    """A part's header as text, 8-bit bytes decoded (the stdlib would hand back a Header)."""
+    values = _raw_all(part, name)
+    return _unsurrogate(str(values[0])) if values else ""
+
+
 def _filename(part):
     try:
         name = part.get_filename()
-        if name and any("\udc80" <= ch <= "\udcff" for ch in name):
+        if name:
             name = _unsurrogate(name)
-    except Exception:  # noqa: BLE001
+        if name and "\ufffd" in name:
+            name = None  # the stdlib lost 8-bit bytes: the raw header still has them
+    except Exception:  # noqa: BLE001 (8-bit or broken parameters: read the raw header)
         name = None
+    if not name:
+        for header in ("Content-Disposition", "Content-Type"):
+            match = _RAW_FILENAME.search(_part_header(part, header))
+            if match:
+                name = match.group(1) or match.group(2)
+                break
     if not name:
         name = part.get_param("name") if part.get_param("name") else None
         if isinstance(name, tuple):  # RFC 2231 triple
@@ -404,9 +421,9 @@ def parse_message(raw):
                     walk(child, f"{path}.{number}" if path else str(number), depth + 1)
             return
         ctype = (part.get_content_type() or "text/plain").lower()
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        disposition = _part_header(part, "Content-Disposition").split(";")[0].strip().lower()
         filename = _filename(part)
-        content_id = (part.get("Content-ID") or "").strip().strip("<>")
+        content_id = _part_header(part, "Content-ID").strip().strip("<>")
         is_body = ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename
         if is_body:
             (htmls if ctype == "text/html" else texts).append(_part_text(part, problems))

@@ -2,6 +2,7 @@ from . import (
     test_access_matrix_jsonrpc,
     test_access_matrix_orm,
     test_account_lease,
+    test_attachment_route,
     test_connect_wizard,
     test_inbox_rpc,
     test_mailbox_account,

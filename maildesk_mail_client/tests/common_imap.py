@@ -4,7 +4,7 @@ import time
 
 from imapclient import IMAPClient
 
-from odoo.tests import TransactionCase
+from odoo.tests import HttpCase, TransactionCase
 
 from ..application.services import sync
 from .common import MailDeskFixture
@@ -18,7 +18,7 @@ def rfc822(subject="Hello", sender="Alice <alice@example.org>", to="team@example
             f"Date: Mon, 23 Nov 2026 10:00:00 +0100\r\n{extra}\r\n{body}\r\n").encode()
 
 
-class ImapCase(MailDeskFixture, TransactionCase):
+class ImapMixin(MailDeskFixture):
     """A mailbox account per test, backed by a fresh Dovecot user."""
 
     @classmethod
@@ -34,7 +34,8 @@ class ImapCase(MailDeskFixture, TransactionCase):
         cls.addClassCleanup(cls.smtp.stop)
         cls.setUpMailDesk()
         # The sync runs on cursors of its own: let them see this test's data.
-        cls.registry_enter_test_mode_cls()
+        if not getattr(cls, "registry_test_mode", False):
+            cls.registry_enter_test_mode_cls()
 
     def setUp(self):
         super().setUp()
@@ -71,3 +72,11 @@ class ImapCase(MailDeskFixture, TransactionCase):
     def server_flags(self, path, uid):
         self.other.select_folder(path, readonly=True)
         return set(self.other.get_flags([int(uid)]).get(int(uid), ()))
+
+
+class ImapCase(ImapMixin, TransactionCase):
+    pass
+
+
+class ImapHttpCase(ImapMixin, HttpCase):
+    pass

@@ -42,6 +42,10 @@ def corpus():
                                     b" attachment; filename*=utf-8''R%C3%A9sum%C3%A9.pdf\r\n"
                                     b"Content-Transfer-Encoding: base64\r\n\r\n"
                                     + base64.b64encode(b"%PDF-1.4 fake") + b"\r\n--z--\r\n"),
+        ("8-bit attachment name", b"From: a@example.org\r\nContent-Type: multipart/mixed; boundary=q"
+                                  b"\r\n\r\n--q\r\nContent-Type: text/plain\r\n\r\nhi\r\n--q\r\n"
+                                  b"Content-Type: application/pdf\r\nContent-Disposition: attachment;"
+                                  b" filename=\"Q3 r\xc3\xa9sum\xc3\xa9.pdf\"\r\n\r\n%PDF\r\n--q--\r\n"),
         ("nul bytes", b"Subject: nul\x00here\r\nFrom: a@example.org\r\n\r\nbody\x00\r\n"),
         ("bad address", b"From: \"unterminated <@@@>\r\nTo: ;;;,,,<>\r\n\r\nx\r\n"),
     ]
