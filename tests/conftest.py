@@ -22,25 +22,22 @@ import pytest  # noqa: E402
 from maildesk_mail_client.tests import mailservers  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def dovecot():
-    """One private Dovecot for the whole run; each test takes a fresh user (mailbox)."""
-    server = mailservers.Dovecot()
+def _running(server):
     try:
         server.start()
     except mailservers.ServerUnavailable as exc:
         pytest.skip(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """One private Dovecot for the whole run; each test takes a fresh user (mailbox)."""
+    yield from _running(mailservers.Dovecot())
 
 
 @pytest.fixture(scope="session")
 def basic_dovecot():
     """A Dovecot that advertises only IMAP4rev1 basics (no CONDSTORE, QRESYNC, LIST-STATUS)."""
-    server = mailservers.Dovecot(capabilities=mailservers.BASIC_CAPABILITIES)
-    try:
-        server.start()
-    except mailservers.ServerUnavailable as exc:
-        pytest.skip(str(exc))
-    yield server
-    server.stop()
+    yield from _running(mailservers.Dovecot(capabilities=mailservers.BASIC_CAPABILITIES))

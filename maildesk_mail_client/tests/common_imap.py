@@ -69,6 +69,10 @@ class ImapMixin(MailDeskFixture):
         return self.env["mailbox.folder"].search(
             [("account_id", "=", self.account.id), ("folder_type", "=", folder_type)])
 
+    def folder_at(self, path):
+        return self.env["mailbox.folder"].search(
+            [("account_id", "=", self.account.id), ("imap_name", "=", path)])
+
     def server_flags(self, path, uid):
         self.other.select_folder(path, readonly=True)
         return set(self.other.get_flags([int(uid)]).get(int(uid), ()))

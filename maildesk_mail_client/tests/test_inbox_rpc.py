@@ -183,6 +183,11 @@ class TestInbox(ImapCase):
         reply = self.Sync.prepare_reply(row.id, reply_all=True)
         self.assertEqual(reply["to_emails"], "boss@example.org")
         self.assertEqual(reply["cc_emails"], "Ann <ann@example.org>")
+        with_reply_to = self.synced(rfc822("Support case", sender="noreply@vendor.example",
+                                           extra="Reply-To: Help Desk <help@vendor.example>\r\n"))
+        with_reply_to = with_reply_to.filtered(lambda r: r.subject == "Support case")
+        self.assertEqual(self.Sync.prepare_reply(with_reply_to.id)["to_emails"],
+                         "Help Desk <help@vendor.example>")
         forward = self.Sync.prepare_forward(row.id)
         self.assertEqual(forward["subject"], "Fwd: Team thread")
 

@@ -73,8 +73,7 @@ class TestImapSync(ImapCase):
         for n in range(3):
             self.other.append("Clients", rfc822(f"Client {n}", message_id=f"<client{n}@x>"))
         self.sync()
-        clients = self.env["mailbox.folder"].search([("account_id", "=", self.account.id),
-                                                     ("imap_name", "=", "Clients")])
+        clients = self.folder_at("Clients")
         tag = self.make_tag()
         self.env["maildesk.message_index"].search([("folder_id", "=", clients.id),
                                                    ("message_id", "=", "<client1@x>")]).tag_ids = tag
@@ -85,8 +84,7 @@ class TestImapSync(ImapCase):
         for n in range(3):
             self.other.append("Clients", rfc822(f"Client {n}", message_id=f"<client{n}@x>"))
         self.sync()
-        clients = self.env["mailbox.folder"].search([("account_id", "=", self.account.id),
-                                                     ("imap_name", "=", "Clients")])
+        clients = self.folder_at("Clients")
         rows = self.env["maildesk.message_index"].search([("folder_id", "=", clients.id)])
         self.assertNotEqual(clients.uid_validity, old_validity)
         self.assertEqual(sorted(rows.mapped("subject")), ["Client 0", "Client 1", "Client 2"])

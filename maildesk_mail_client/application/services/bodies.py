@@ -82,6 +82,7 @@ def render(raw):
         "html": safe,
         "text": parsed.text or mime.html_to_text(parsed.html),
         "remote_images_blocked": blocked,
+        "reply_to": parsed.headers.reply_to,
         "attachments": [
             {"part_id": a.part_id, "name": a.filename, "mimetype": a.content_type, "size": a.size,
              "content_id": a.content_id, "inline": a.inline}

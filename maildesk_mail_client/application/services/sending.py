@@ -137,7 +137,9 @@ def prepare_reply(row, body, reply_all=False):
     subject = row.subject or ""
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}".strip()
-    to = [row.from_addr] if row.from_addr else []
+    # A sender's Reply-To says where answers should go (lists, help desks, no-reply senders).
+    reply_to = split_addresses(body.get("reply_to"))
+    to = reply_to or ([row.from_addr] if row.from_addr else [])
     cc = []
     if reply_all:
         # sudo: addresses of every MailDesk mailbox are left out of a reply-all.

@@ -66,6 +66,18 @@ class MessageMeta:
     has_attachments: bool = False
     problems: list = field(default_factory=list)
 
+    @classmethod
+    def from_headers(cls, headers, **values):
+        """A MessageMeta from parsed ``mime.Headers`` plus what the server said."""
+        return cls(
+            subject=headers.subject, from_addr=headers.from_addr,
+            sender_display_name=headers.sender_display_name, to_addrs=headers.to_addrs,
+            cc_addrs=headers.cc_addrs, bcc_addrs=headers.bcc_addrs, message_id=headers.message_id,
+            in_reply_to=headers.in_reply_to, references=headers.references,
+            thread_key=headers.thread_key,
+            has_attachments=headers.looks_like_it_has_attachments, problems=headers.problems,
+            **values)
+
     @property
     def is_read(self):
         return "\\Seen" in self.flags

@@ -401,15 +401,10 @@ class ImapProvider(MailProvider):
             preview = mime.parse_message(header_bytes + b"\r\n" + body).preview if body else ""
         # The server's arrival time matters only when the Date header is missing or broken.
         internal = None if headers.date else imap_wire.internal_date(message.get(b"INTERNALDATE"))
-        return MessageMeta(
-            uid=str(int(uid)), flags=imap_wire.flags_of(message.get(b"FLAGS")),
-            internal_date=internal,
-            size=int(message.get(b"RFC822.SIZE") or 0), subject=headers.subject,
-            from_addr=headers.from_addr, sender_display_name=headers.sender_display_name,
-            to_addrs=headers.to_addrs, cc_addrs=headers.cc_addrs, bcc_addrs=headers.bcc_addrs,
-            date=headers.date or internal, message_id=headers.message_id, in_reply_to=headers.in_reply_to,
-            references=headers.references, thread_key=headers.thread_key, preview=preview,
-            has_attachments=headers.looks_like_it_has_attachments, problems=headers.problems)
+        return MessageMeta.from_headers(
+            headers, uid=str(int(uid)), flags=imap_wire.flags_of(message.get(b"FLAGS")),
+            internal_date=internal, size=int(message.get(b"RFC822.SIZE") or 0),
+            date=headers.date or internal, preview=preview)
 
     def fetch_raw(self, path, uid):
         self._select(path)
