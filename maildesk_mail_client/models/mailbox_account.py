@@ -122,12 +122,15 @@ class MailboxAccount(models.Model):
     # -- connection state and sync cursors -----------------------------------------------
     connection_state = fields.Selection(
         CONNECTION_STATES, default="not_connected", required=True, readonly=True, copy=False)
-    last_error = fields.Text(readonly=True, copy=False)
-    last_error_at = fields.Datetime(readonly=True, copy=False)
+    last_error = fields.Text("Last Problem", readonly=True, copy=False)
+    last_error_at = fields.Datetime("Last Problem At", readonly=True, copy=False)
     last_sync_at = fields.Datetime("Last Synchronised", readonly=True, copy=False)
-    backoff_until = fields.Datetime(readonly=True, copy=False, index=True)
-    sync_failure_count = fields.Integer(readonly=True, copy=False)
-    maildesk_sync_requested_at = fields.Datetime(readonly=True, copy=False, index=True)
+    backoff_until = fields.Datetime(
+        "Next Attempt After", readonly=True, copy=False, index=True,
+        help="After a failure, MailDesk waits longer each time before trying again.")
+    sync_failure_count = fields.Integer("Failed Attempts in a Row", readonly=True, copy=False)
+    maildesk_sync_requested_at = fields.Datetime("Sync Requested", readonly=True, copy=False,
+                                                 index=True)
     gmail_last_history_id = fields.Char(readonly=True, copy=False, index=True)
     outlook_delta_link = fields.Char(readonly=True, copy=False)
     outlook_delta_tokens = fields.Json(readonly=True, copy=False)

@@ -81,6 +81,11 @@ def _clean(text, limit=None):
     return text[:limit] if limit else text
 
 
+def _words(exc):
+    """The server's own sentence, without its final full stop (ours follows)."""
+    return str(exc).strip().rstrip(".")
+
+
 def lease_owner():
     return f"sync:{socket.gethostname()}:{os.getpid()}"
 
@@ -186,11 +191,11 @@ class _Run:
         except AuthenticationFailed as exc:
             self._failed("auth_failed", self.env._(
                 "The mail server refused the sign-in: %(words)s. Check the username and password "
-                "(or app password) on the mailbox, then save.", words=exc))
+                "(or app password) on the mailbox, then save.", words=_words(exc)))
         except ServerUnreachable as exc:
             self._failed("unreachable", self.env._(
                 "The mail server could not be reached: %(words)s. MailDesk will try again.",
-                words=exc))
+                words=_words(exc)))
         except (ProviderError, UserError) as exc:
             self._failed("error", str(exc.args[0] if isinstance(exc, UserError) else exc))
         return self.result
