@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 from ..application.services import bodies, mailbox_access, sending, state_changes, sync
 from ..application.services import mailbox_queries as queries
@@ -15,27 +15,14 @@ class MailboxSync(models.AbstractModel):
     def _rows(self, index_ids):
         """Index rows the user may read; anything else is refused as a whole."""
         self.check_access("read")
-        ids = [int(i) for i in (index_ids or [])]
-        rows = self.env["maildesk.message_index"].browse(ids)
-        try:
-            rows.check_access("read")
-            if len(rows.exists()) != len(set(ids)):
-                raise AccessError("")
-        except AccessError:
-            raise AccessError(self.env._(
-                "You do not have access to some of these messages, or they no longer exist.")) \
-                from None
-        return rows
+        return mailbox_access.require_readable(
+            self.env, "maildesk.message_index", index_ids or [], self.env._(
+                "You do not have access to some of these messages, or they no longer exist."))
 
     def _folder(self, folder_id):
-        folder = self.env["mailbox.folder"].browse(int(folder_id or 0))
-        try:
-            folder.check_access("read")
-            if not folder.exists():
-                raise AccessError("")
-        except AccessError:
-            raise AccessError(self.env._("You do not have access to this folder.")) from None
-        return folder
+        return mailbox_access.require_readable(
+            self.env, "mailbox.folder", [folder_id], self.env._(
+                "You do not have access to this folder."))
 
     # -- sidebar ------------------------------------------------------------------------------
     @api.model

@@ -1,4 +1,6 @@
 """Providers for a mailbox account, built from its settings and decrypted credentials."""
+from odoo.exceptions import UserError
+
 from ...infrastructure.providers.imap import ImapProvider
 from ...infrastructure.providers.smtp import SmtpSender
 from . import secrets_vault
@@ -29,7 +31,6 @@ def smtp_for(account):
 
 def provider_for(account):
     if account.provider != "imap":
-        from odoo.exceptions import UserError  # noqa: PLC0415
         raise UserError(account.env._(
             "Mailbox %s uses %s, which is not connected yet in this version of MailDesk.",
             account.display_name, dict(account._fields["provider"].selection)[account.provider]))

@@ -10,22 +10,28 @@ def accessible_accounts(env):
     return env["mailbox.account"].search([])
 
 
-def require_account(env, account_id):
-    """The account as the calling user, or AccessError if it is not theirs to use.
+def require_readable(env, model, ids, refusal):
+    """``model`` records the calling user may read, or AccessError(``refusal``) for all of them.
 
-    Passing another mailbox's id gets the same answer as passing one that does not exist,
-    so ids of mailboxes a user has no access to are not revealed.
+    A record the user may not read gets the same answer as one that does not exist, so ids
+    of other people's mailboxes, folders and messages are not revealed.
     """
-    account = env["mailbox.account"].browse(int(account_id or 0))
+    ids = [int(i or 0) for i in ids]
+    records = env[model].browse(ids)
     try:
-        account.check_access("read")
-        if not account.exists():
+        records.check_access("read")
+        if len(records.exists()) != len(set(ids)):
             raise MissingError("")
     except (AccessError, MissingError):
-        raise AccessError(env._(
-            "You do not have access to this mailbox. Ask a Mailbox Admin to add you to its "
-            "Users with Access.")) from None
-    return account
+        raise AccessError(refusal) from None
+    return records
+
+
+def require_account(env, account_id):
+    """The account as the calling user, or AccessError if it is not theirs to use."""
+    return require_readable(env, "mailbox.account", [account_id], env._(
+        "You do not have access to this mailbox. Ask a Mailbox Admin to add you to its "
+        "Users with Access."))
 
 
 def require_admin(env):

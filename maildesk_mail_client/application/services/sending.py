@@ -16,7 +16,7 @@ from odoo.exceptions import UserError
 from ...infrastructure import mime
 from ...infrastructure.addresses import is_plain_address
 from ...infrastructure.providers.base import ProviderError
-from . import connections, mailbox_access
+from . import connections, mailbox_access, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -94,8 +94,6 @@ def send_draft(draft):
 
 
 def _file_sent_copy(account, message, parent):
-    from . import state_changes  # noqa: PLC0415 (avoid a cycle at import)
-
     sent = state_changes.folder_of_type(account, "sent")
     if not sent:
         raise ProviderError("this mailbox has no Sent folder yet (it appears after the first sync)")
