@@ -1,5 +1,6 @@
 """Reading mail never crashes, whatever arrives; writing gets threading headers right."""
 import email
+import email.utils
 
 import pytest
 
@@ -82,3 +83,26 @@ def test_a_reply_carries_the_whole_references_chain():
 def test_an_8bit_attachment_name_is_read():
     parsed = mime.parse_message(dict(corpus())["8-bit attachment name"])
     assert [a.filename for a in parsed.attachments] == ["Q3 résumé.pdf"]
+
+
+def test_recipients_keep_readable_names_and_stay_parseable():
+    raw = (b"From: =?utf-8?q?Ren=C3=A9_Dupont?= <rene@example.fr>\r\n"
+           b"To: =?utf-8?b?SsO8cmdlbg==?= <j@example.de>, \"Doe, John\" <john@example.org>\r\n"
+           b"Cc: plain@example.org, Anna <anna@example.org>\r\n\r\n")
+    headers = mime.parse_headers(raw)
+    assert headers.sender_display_name == "René Dupont"
+    # names as people read them, not RFC 2047 words; a comma inside a name stays quoted
+    assert headers.to_addrs == 'Jürgen <j@example.de>, "Doe, John" <john@example.org>'
+    assert headers.cc_addrs == "plain@example.org, Anna <anna@example.org>"
+    assert [a for _n, a in email.utils.getaddresses([headers.to_addrs])] == [
+        "j@example.de", "john@example.org"]
+
+
+def test_a_parsed_message_object_and_a_header_block_read_the_same():
+    for name, raw in corpus():
+        block = raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+        from_block = mime.parse_headers(block)
+        from_message = mime.parse_message(raw).headers
+        assert from_block.message_id == from_message.message_id, name
+        assert from_block.from_addr == from_message.from_addr, name
+        assert from_block.references == from_message.references, name

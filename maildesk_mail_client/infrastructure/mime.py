@@ -108,7 +108,9 @@ def decode_header_value(value):
         return ""
     if isinstance(value, email.header.Header):
         value = str(value)
-    value = _unsurrogate(str(value))[:MAX_HEADER_LENGTH]
+    value = str(value)[:MAX_HEADER_LENGTH]
+    if not value.isascii():
+        value = _unsurrogate(value)
     if "=?" not in value:
         return " ".join(value.split())
     try:
@@ -154,6 +156,8 @@ def _addresses(values):
     """[(display name, address)] from one or more address headers, lenient."""
     pairs = []
     for value in values:
+        if not value:
+            continue
         decoded = decode_header_value(value)
         found = None if _COMPLEX.search(decoded) else _simple_addresses(decoded)
         if found is None:
@@ -170,8 +174,21 @@ def _addresses(values):
     return pairs
 
 
+_NAME_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
+def format_address(name, address):
+    """'Name <address>' for people to read: quoted where the name needs it, non-ASCII names
+    kept as they are (email.utils.formataddr would RFC 2047-encode them)."""
+    if not name:
+        return address
+    if _NAME_SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{address}>"
+
+
 def format_addresses(pairs):
-    return ", ".join(email.utils.formataddr((n, a)) if n else a for n, a in pairs if a)
+    return ", ".join(format_address(n, a) for n, a in pairs if a)
 
 
 def normalize_message_id(value):
@@ -243,6 +260,7 @@ def _decode_raw(value):
 
 _FOLD = re.compile(rb"\r?\n[ \t]+")
 _FIELD = re.compile(rb"^([!-9;-~]+)[ \t]*:[ \t]*(.*?)[ \t]*\r?$", re.M)
+_FIELD_TEXT = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*?)[ \t]*\r?$", re.M)
 
 
 def split_header_block(raw):
@@ -255,6 +273,14 @@ def split_header_block(raw):
         end = raw.find(b"\n\n")
     block = _FOLD.sub(b" ", raw if end < 0 else raw[:end])
     fields = {}
+    if block.isascii():  # the usual case: one decode for the whole block
+        for name, value in _FIELD_TEXT.findall(block.decode("ascii")):
+            name = name.lower()
+            if name in fields:
+                fields[name].append(value)
+            else:
+                fields[name] = [value]
+        return fields
     for name, value in _FIELD.findall(block):
         fields.setdefault(name.decode("ascii").lower(), []).append(_decode_raw(value))
     return fields
@@ -268,33 +294,50 @@ def _raw_all(msg, name):
     return [value for key, value in msg.raw_items() if key.lower() == name]
 
 
+def _fields_of(msg):
+    """{lower-case name: [values]} of an email.message.Message's own headers."""
+    fields = {}
+    for key, value in msg.raw_items():
+        fields.setdefault(key.lower(), []).append(value)
+    return fields
+
+
+_ONCE = (("subject", "Subject"), ("from", "From"), ("date", "Date"), ("message-id", "Message-ID"))
+
+
 def headers_from_message(msg):
     """Headers from an email.message.Message or a ``split_header_block`` dict."""
+    fields = msg if isinstance(msg, dict) else _fields_of(msg)
+    get = fields.get
     problems = []
+    for key, label in _ONCE:
+        values = get(key)
+        if values and len(values) > 1:
+            problems.append(f"{len(values)} {label} headers; the first is used")
 
-    def first(name):
-        values = _raw_all(msg, name)
-        if len(values) > 1 and name in ("Subject", "From", "Date", "Message-ID"):
-            problems.append(f"{len(values)} {name} headers; the first is used")
-        return values[0] if values else None
+    def first(key):
+        values = get(key)
+        return values[0] if values else ""
 
-    senders = _addresses([first("From") or first("Sender") or ""])
+    senders = _addresses([first("from") or first("sender")])
     name, address = senders[0] if senders else ("", "")
     if not address:
         problems.append("no sender address")
-    message_ids = _message_ids(first("Message-ID") or "")
-    in_reply_to = _message_ids(first("In-Reply-To") or "")
-    references = _message_ids(" ".join(str(v) for v in _raw_all(msg, "References")))
-    content_type = decode_header_value(first("Content-Type") or "text/plain").split(";")[0]
+    message_ids = _message_ids(first("message-id"))
+    in_reply_to = _message_ids(first("in-reply-to"))
+    references = get("references")
+    references = _message_ids(" ".join(map(str, references))) if references else []
+    content_type = first("content-type")
+    content_type = decode_header_value(content_type).split(";")[0] if content_type else "text/plain"
     return Headers(
-        subject=decode_header_value(first("Subject")),
+        subject=decode_header_value(first("subject")),
         from_addr=address.lower(),
         sender_display_name=name or address,
-        to_addrs=format_addresses(_addresses(_raw_all(msg, "To"))),
-        cc_addrs=format_addresses(_addresses(_raw_all(msg, "Cc"))),
-        bcc_addrs=format_addresses(_addresses(_raw_all(msg, "Bcc"))),
-        reply_to=format_addresses(_addresses([first("Reply-To") or ""])),
-        date=parse_date(first("Date"), problems),
+        to_addrs=format_addresses(_addresses(get("to", ()))),
+        cc_addrs=format_addresses(_addresses(get("cc", ()))),
+        bcc_addrs=format_addresses(_addresses(get("bcc", ()))),
+        reply_to=format_addresses(_addresses(get("reply-to", ())[:1])),
+        date=parse_date(first("date"), problems),
         message_id=message_ids[0] if message_ids else "",
         in_reply_to=in_reply_to[0] if in_reply_to else "",
         references=references[:100],
