@@ -60,9 +60,8 @@ def _nest(data):
     return stack[0]
 
 
-def parse_fetch(data):
-    """imaplib FETCH data -> list of {item name (upper bytes): value}."""
-    top = _nest(data or [])
+def _parse_generic(data):
+    top = _nest(data)
     messages = []
     for index, element in enumerate(top):
         if isinstance(element, list) and index > 0:
@@ -71,6 +70,72 @@ def parse_fetch(data):
                 if isinstance(key, bytes):
                     attributes[key.upper()] = value
             messages.append(attributes)
+    return messages
+
+
+# The usual shape of one message's answer, read with two regular expressions instead of the
+# general reader: simple items (number, flat list, quoted string, NIL), then at most one
+# section whose value is a literal. Anything else goes through the general reader.
+_SIMPLE_ITEMS = rb'((?:[A-Za-z0-9.]+ (?:\d+|\([^()"{}]*\)|"[^"\\]*(?:\\.[^"\\]*)*"|NIL) ?)*)'
+_FAST_LITERAL = re.compile(
+    rb"\d+ \(" + _SIMPLE_ITEMS + rb"((?:BODY|BINARY)\[[^\]]*\](?:<\d+>)?) \{\d+\+?\}")
+_FAST_PLAIN = re.compile(rb"\d+ \(" + _SIMPLE_ITEMS + rb"\)")
+_FAST_ITEM = re.compile(
+    rb'([A-Za-z0-9.]+) (?:(\d+)|\(([^()"{}]*)\)|"([^"\\]*(?:\\.[^"\\]*)*)"|NIL) ?')
+
+
+def _fast_items(text):
+    attributes = {}
+    for match in _FAST_ITEM.finditer(text):
+        key, number, listed, quoted = match.groups()
+        if number is not None:
+            value = number
+        elif listed is not None:
+            value = listed.split()
+        elif quoted is not None:
+            value = _UNESCAPE.sub(rb"\1", quoted) if b"\\" in quoted else quoted
+        else:
+            value = None
+        attributes[key.upper()] = value
+    return attributes
+
+
+def _fast(item, following):
+    """``(attributes, elements used)`` for a message in the usual shape, else None."""
+    if isinstance(item, tuple):
+        if following != b")":
+            return None
+        match = _FAST_LITERAL.fullmatch(item[0])
+        if not match:
+            return None
+        attributes = _fast_items(match.group(1))
+        attributes[match.group(2).upper()] = item[1]
+        return attributes, 2
+    if isinstance(item, bytes):
+        match = _FAST_PLAIN.fullmatch(item)
+        if match:
+            return _fast_items(match.group(1)), 1
+    return None
+
+
+def parse_fetch(data):
+    """imaplib FETCH data -> list of {item name (upper bytes): value}."""
+    data = data or []
+    messages, slow = [], []
+    index = 0
+    while index < len(data):
+        fast = _fast(data[index], data[index + 1] if index + 1 < len(data) else None)
+        if fast is None:
+            slow.append(data[index])
+            index += 1
+            continue
+        if slow:  # whole messages in the general shape before this one
+            messages.extend(_parse_generic(slow))
+            slow = []
+        messages.append(fast[0])
+        index += fast[1]
+    if slow:
+        messages.extend(_parse_generic(slow))
     return messages
 
 
