@@ -169,3 +169,56 @@ class TestImapSync(ImapCase):
         self.other.delete_folder("Projects/2026")
         self.sync()
         self.assertNotIn("Projects/2026", set(self.account.folder_ids.mapped("imap_name")))
+
+    def test_backslashes_tabs_and_accents_are_indexed_as_written(self):
+        raw = (b"From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.de>\r\n"
+               b"To: =?utf-8?q?Ren=C3=A9?= <rene@example.fr>, \"Doe, John\" <john@example.org>\r\n"
+               b"Subject: =?utf-8?q?Pfad_C:\\temp\\neu_=E2=80=94_Gr=C3=BC=C3=9Fe?=\r\n"
+               b"Message-ID: <path@example.de>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0100\r\n"
+               b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+               b"Datei:\tC:\\temp\\neu\\bericht.txt \\N\r\n")
+        self.other.append("INBOX", raw)
+        self.sync()
+        row = self.rows()
+        self.assertEqual(row.subject, "Pfad C:\\temp\\neu — Grüße")
+        self.assertEqual(row.sender_display_name, "Jürgen Müller")
+        self.assertEqual(row.to_addrs, 'René <rene@example.fr>, "Doe, John" <john@example.org>')
+        self.assertIn("C:\\temp\\neu\\bericht.txt \\N", row.preview)
+        page = self.env["mailbox.sync"].message_search_load(
+            folder_id=self.folder("inbox").id, search="rené")
+        self.assertEqual([m["id"] for m in page["records"]], row.ids)
+
+    def test_fetching_indexed_messages_again_refreshes_them_and_keeps_what_users_own(self):
+        self.deliver(*(rfc822(f"Message {n}") for n in range(3)))
+        self.sync()
+        rows = self.rows()
+        tag = self.env["mail.message.tag"].create({"name": "Follow up"})
+        rows[0].tag_ids = tag
+        rows[1].subject = "Stale"
+        inbox = self.folder("inbox")
+        # as if the folder's cursor had been lost: every message comes back as "new"
+        inbox.write({"last_uid": 0, "last_uidnext": 1})
+        self.env.flush_all()
+        result = self.sync()
+        self.assertEqual(result["status"], "ok")
+        again = self.rows()
+        self.assertEqual(again, rows, "no message doubled")
+        self.assertEqual(sorted(again.mapped("subject")), ["Message 0", "Message 1", "Message 2"])
+        self.assertEqual(rows[0].tag_ids, tag)
+        self.assertFalse(any(again.mapped("ingest_allowed")), "old mail is not filed into Odoo")
+
+    def test_a_sent_copy_filed_locally_becomes_the_servers_row(self):
+        # What sending files when the server does not say which UID it gave the Sent copy.
+        self.sync()
+        sent = self.folder("sent")
+        local = self.env["maildesk.message_index"].create({
+            "account_id": self.account.id, "folder_id": sent.id, "uid": "local-<out@example.com>",
+            "local_pending": True, "message_id": "<out@example.com>", "subject": "Our answer",
+            "is_read": True})
+        self.other.append("Sent", rfc822("Our answer", message_id="<out@example.com>"),
+                          flags=[b"\\Seen"])
+        self.sync()
+        rows = self.rows("sent")
+        self.assertEqual(len(rows), 1)
+        self.assertFalse(local.exists())
+        self.assertEqual((rows.uid, rows.subject, rows.local_pending), ("1", "Our answer", False))

@@ -29,7 +29,7 @@ from ...infrastructure.providers.base import (
     ProviderError,
     ServerUnreachable,
 )
-from . import connections, state_changes
+from . import connections, index_writer, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -42,43 +42,8 @@ BACKOFF_MAX = timedelta(hours=6)
 TYPE_ORDER = {"inbox": 0, "sent": 1, "drafts": 2, "archive": 3, "other": 4, "starred": 5,
               "spam": 6, "trash": 7}
 
-INDEX_COLUMNS = ("account_id", "provider", "folder_id", "uid", "message_id", "from_addr",
-                 "sender_display_name", "to_addrs", "cc_addrs", "bcc_addrs", "subject", "date",
-                 "preview", "size", "has_attachments", "is_read", "is_starred", "flags",
-                 "in_reply_to", "references_hdr", "thread_id", "sort_ts", "search_text", "ingest_allowed",
-                 "deleted_on_server", "indexed_at", "create_uid", "write_uid", "create_date",
-                 "write_date")
-# On conflict everything the server says is refreshed, except what users and the ingest
-# pipeline own (tags, ingest_allowed) and read/star while a user's change is still pending.
-_UPSERT = f"""
-    INSERT INTO maildesk_message_index ({", ".join(INDEX_COLUMNS)}) VALUES %s
-    ON CONFLICT (account_id, folder_id, uid) DO UPDATE SET
-        message_id = EXCLUDED.message_id, from_addr = EXCLUDED.from_addr,
-        sender_display_name = EXCLUDED.sender_display_name, to_addrs = EXCLUDED.to_addrs,
-        cc_addrs = EXCLUDED.cc_addrs, bcc_addrs = EXCLUDED.bcc_addrs,
-        subject = EXCLUDED.subject, date = EXCLUDED.date, preview = EXCLUDED.preview,
-        size = EXCLUDED.size, has_attachments = EXCLUDED.has_attachments,
-        is_read = CASE WHEN maildesk_message_index.id IN (SELECT index_id FROM maildesk_email_state
-                       WHERE dirty_flags) THEN maildesk_message_index.is_read ELSE EXCLUDED.is_read END,
-        is_starred = CASE WHEN maildesk_message_index.id IN (SELECT index_id FROM maildesk_email_state
-                       WHERE dirty_flags) THEN maildesk_message_index.is_starred
-                       ELSE EXCLUDED.is_starred END,
-        flags = EXCLUDED.flags, in_reply_to = EXCLUDED.in_reply_to,
-        references_hdr = EXCLUDED.references_hdr, thread_id = EXCLUDED.thread_id,
-        sort_ts = EXCLUDED.sort_ts, search_text = EXCLUDED.search_text, deleted_on_server = FALSE,
-        write_date = EXCLUDED.write_date
-"""
-
-
 class SyncResult(dict):
     """{'status': 'ok'|'busy'|'error'|'skipped', 'new': n, 'updated': n, 'removed': n, ...}"""
-
-
-def _clean(text, limit=None):
-    if not text:
-        return None
-    text = text.replace("\x00", "")
-    return text[:limit] if limit else text
 
 
 def _words(exc):
@@ -375,33 +340,10 @@ class _Run:
 
     # -- writes to the index -----------------------------------------------------------------
     def _upsert(self, folder, metas, incoming):
-        if not metas:
-            return
-        now = fields.Datetime.now()
-        account = self.account
-        rows = []
-        for meta in metas:
-            when = meta.date or meta.internal_date
-            search_text = " ".join(filter(None, (
-                meta.subject, meta.sender_display_name, meta.from_addr, meta.to_addrs,
-                meta.cc_addrs))).lower().replace("\x00", "")[:4000] or None
-            rows.append((
-                account.id, account.provider, folder.id, meta.uid, _clean(meta.message_id, 998),
-                _clean(meta.from_addr, 320), _clean(meta.sender_display_name, 500),
-                _clean(meta.to_addrs), _clean(meta.cc_addrs), _clean(meta.bcc_addrs),
-                _clean(meta.subject, 2000), when.replace(tzinfo=None) if when else None,
-                _clean(meta.preview), meta.size, meta.has_attachments, meta.is_read,
-                meta.is_starred, " ".join(meta.flags) or None, _clean(meta.in_reply_to, 998),
-                _clean(" ".join(meta.references)), _clean(meta.thread_key, 998),
-                int(when.timestamp()) if when else 0, search_text, incoming, False, now, SUPERUSER_ID,
-                SUPERUSER_ID, now, now))
-        execute_values(self.cr, _UPSERT, rows, page_size=len(rows))
-        self.result["new"] += len(rows)
-        # A message we sent and filed locally has now come back from the server: one row.
-        ids = [m.message_id for m in metas if m.message_id]
-        if ids:
-            self.cr.execute("""DELETE FROM maildesk_message_index WHERE folder_id = %s
-                                AND local_pending AND message_id = ANY(%s)""", [folder.id, ids])
+        account, now = self.account, str(fields.Datetime.now())
+        self.result["new"] += index_writer.write(self.cr, [
+            index_writer.encode(account.id, account.provider, folder.id, meta, incoming, now)
+            for meta in metas])
 
     def _apply_flags(self, folder, changes):
         rows = [(folder.id, str(uid), "\\Seen" in flags, "\\Flagged" in flags,
@@ -447,6 +389,14 @@ class _Run:
                 ON CONFLICT DO NOTHING
             """.replace("{folder}", str(int(folder.id))), saved[1])
             self.saved_tags = None
+        # A message we sent and filed locally has come back from the server: keep one row.
+        self.cr.execute("""
+            DELETE FROM maildesk_message_index p
+             WHERE p.folder_id = %(folder)s AND p.local_pending AND p.message_id IS NOT NULL
+               AND EXISTS (SELECT 1 FROM maildesk_message_index i
+                            WHERE i.folder_id = %(folder)s AND i.message_id = p.message_id
+                              AND i.local_pending IS NOT TRUE)
+        """, {"folder": folder.id})
         self.cr.execute("""
             SELECT count(*), count(*) FILTER (WHERE NOT COALESCE(is_read, FALSE))
               FROM maildesk_message_index WHERE folder_id = %s AND NOT COALESCE(deleted_on_server, FALSE)
