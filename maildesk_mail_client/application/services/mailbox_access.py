@@ -16,11 +16,11 @@ def require_readable(env, model, ids, refusal):
     A record the user may not read gets the same answer as one that does not exist, so ids
     of other people's mailboxes, folders and messages are not revealed.
     """
-    ids = [int(i or 0) for i in ids]
+    ids = list(dict.fromkeys(int(i or 0) for i in ids))  # a list that names an id twice is fine
     records = env[model].browse(ids)
     try:
         records.check_access("read")
-        if len(records.exists()) != len(set(ids)):
+        if len(records.exists()) != len(ids):
             raise MissingError("")
     except (AccessError, MissingError):
         raise AccessError(refusal) from None
