@@ -71,17 +71,17 @@ def test_changes_new_mail_flags_and_expunges_with_qresync(dovecot, mailbox):
         dovecot.deliver(user, message(f"m{n}"))
     with provider(dovecot, user) as imap:
         first = imap.changes("INBOX", None, 0, None)
-        assert first.new_uids == [3, 2, 1]
+        assert list(first.new_uids) == [3, 2, 1]
         cursor = (first.uidvalidity, 3, first.highestmodseq)
         unchanged = imap.changes("INBOX", *cursor)
-        assert unchanged.new_uids == [] and unchanged.flag_changes == {} and not unchanged.vanished
+        assert not unchanged.new_uids and unchanged.flag_changes == {} and not unchanged.vanished
         other.select_folder("INBOX")
         other.add_flags([2], [b"\\Seen", b"\\Flagged"])
         other.delete_messages([1])
         other.expunge()
         dovecot.deliver(user, message("m3"))
         delta = imap.changes("INBOX", *cursor)
-    assert delta.new_uids == [4]
+    assert list(delta.new_uids) == [4]
     assert set(delta.flag_changes[2]) >= {"\\Seen", "\\Flagged"}
     assert delta.vanished == {1}
     assert delta.round_trips <= 3
@@ -121,7 +121,7 @@ def test_a_recreated_folder_resets_its_cursor(dovecot, mailbox):
         other.append("Clients", message("new 2"))
         delta = imap.changes("Clients", first.uidvalidity, 1, first.highestmodseq)
     assert delta.reset and delta.uidvalidity != first.uidvalidity
-    assert delta.new_uids == [2, 1]
+    assert list(delta.new_uids) == [2, 1]
 
 
 def test_flags_moves_deletes_and_appends_reach_the_server(dovecot, mailbox):
@@ -189,3 +189,26 @@ def test_idle_wakes_up_when_mail_arrives(dovecot, mailbox):
         assert imap.wait_for_changes("INBOX", 0.3) is False
         threading.Timer(0.2, dovecot.deliver, (user, message("idle"))).start()
         assert imap.wait_for_changes("INBOX", 5) is True
+
+
+@pytest.mark.parametrize("server", ["dovecot", "basic_dovecot"])
+def test_uid_lists_with_gaps_are_the_same_with_and_without_esearch(server, request):
+    dovecot = request.getfixturevalue(server)
+    user = dovecot.new_user()
+    other = IMAPClient("127.0.0.1", dovecot.imap_port, ssl=False)
+    other.login(user, PASSWORD)
+    for n in range(12):
+        dovecot.deliver(user, message(f"g{n}"))
+    other.select_folder("INBOX")
+    other.delete_messages([3, 4, 5, 9])
+    other.expunge()
+    other.logout()
+    with provider(dovecot, user) as imap:
+        assert ("ESEARCH" in imap.capabilities) == (server == "dovecot")
+        assert list(imap.all_uids("INBOX")) == [1, 2, 6, 7, 8, 10, 11, 12]
+        assert list(imap.all_uids("INBOX", below=9)) == [1, 2, 6, 7, 8]
+        assert list(imap.all_uids("INBOX", below=1)) == []
+        delta = imap.changes("INBOX", None, 8, None)
+        assert list(delta.new_uids) == [12, 11, 10]
+        batches = [list(b) for b, _m in imap.fetch_meta_batches("INBOX", imap.all_uids("INBOX")[::-1], 3)]
+        assert batches == [[12, 11, 10], [8, 7, 6], [2, 1]]

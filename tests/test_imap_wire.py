@@ -59,3 +59,10 @@ def test_order_is_kept_when_quick_and_general_answers_mix():
 def test_a_truncated_answer_is_read_as_far_as_it_goes():
     data = [(b'1 (UID 1 PREVIEW "a" ' + HEADER + b" {3}", b"abc")]  # the closing ")" never came
     assert imap_wire.parse_fetch(data) == [{b"UID": b"1", b"PREVIEW": b"a", HEADER: b"abc"}]
+
+
+def test_sequence_sets_become_ascending_arrays():
+    assert list(imap_wire.sequence_set_array("5,1:3")) == [1, 2, 3, 5]
+    assert list(imap_wire.sequence_set_array("9:7,2,8")) == [2, 7, 8, 9]  # reversed, overlapping
+    assert list(imap_wire.sequence_set_array("")) == []
+    assert imap_wire.sequence_set_array("1:100000").itemsize == 4

@@ -329,8 +329,7 @@ class _Run:
         if folder.sync_state not in ("backfill_in_progress", "backfill_pending", "never_synced"):
             return
         floor = folder.backfill_last_uid or (folder.last_uid + 1 if folder.last_uid else 0)
-        remaining = sorted(provider.all_uids(folder.imap_name, below=floor), reverse=True) \
-            if floor > 1 else []
+        remaining = provider.all_uids(folder.imap_name, below=floor)[::-1] if floor > 1 else []
         if folder.sync_state != "backfill_in_progress":
             folder.write({"sync_state": "backfill_in_progress",
                           "backfill_total_estimate": folder.backfill_fetched_count + len(remaining)})

@@ -3,6 +3,7 @@
 Errors carry the server's own words, so a person can be told what the server said.
 """
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -94,7 +95,7 @@ class FolderDelta:
     uidnext: int
     highestmodseq: int | None
     reset: bool = False  # UIDVALIDITY changed: everything known about the folder is void
-    new_uids: list = field(default_factory=list)  # newest first
+    new_uids: Sequence = field(default_factory=list)  # newest first (an array of ints, or a list)
     flag_changes: dict = field(default_factory=dict)  # uid -> flags
     vanished: set = field(default_factory=set)
     known_uids: set | None = None  # full UID list, when the server gave one (no QRESYNC)
@@ -128,8 +129,19 @@ class MailProvider(ABC):
         """A ``FolderDelta`` for one folder since the stored cursor."""
 
     @abstractmethod
+    def all_uids(self, path, below=None):
+        """Every uid of the folder (only those below ``below`` when given), ascending."""
+
+    @abstractmethod
     def fetch_meta(self, path, uids):
         """Yield ``MessageMeta`` for these uids (any order), never marking anything read."""
+
+    def fetch_meta_batches(self, path, uids, batch_size):
+        """Yield ``(uids of the batch, [MessageMeta])`` a batch at a time, in the given order.
+        Providers that can prepare the next batch while this one is read do better than this."""
+        for start in range(0, len(uids), batch_size):
+            batch = uids[start:start + batch_size]
+            yield batch, list(self.fetch_meta(path, batch))
 
     @abstractmethod
     def fetch_raw(self, path, uid):

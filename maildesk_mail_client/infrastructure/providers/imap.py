@@ -12,10 +12,12 @@ Sync state machine of one folder (cursor = UIDVALIDITY, last seen UID, HIGHESTMO
 Nothing here ever sets \\Seen: messages are read with BODY.PEEK, folders are EXAMINEd for
 sync and SELECTed only to change something.
 """
+import bisect
 import contextlib
 import imaplib
 import re
 import ssl
+from array import array
 
 from imapclient import IMAPClient, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -47,6 +49,7 @@ NON_MAIL_FOLDERS = {"calendar", "kalender", "contacts", "kontakte", "tasks", "au
                     "postausgang", "conversation history"}
 _APPENDUID = re.compile(rb"APPENDUID (\d+) (\d+)")
 _COPYUID = re.compile(rb"COPYUID (\d+) ([\d:,]+) ([\d:,]+)")
+_ESEARCH_ALL = re.compile(rb"\bALL ([\d:,]+)")
 _VANISHED = re.compile(rb"(?:\(EARLIER\)\s*)?([\d:,]+)")
 _LIST_STATUS_ITEMS = "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)"
 
@@ -263,17 +266,28 @@ class ImapProvider(MailProvider):
 
     # -- changes ------------------------------------------------------------------------------
     def all_uids(self, path, below=None):
-        """Every UID in the folder (below ``below`` when given), ascending."""
+        """Every UID in the folder (below ``below`` when given), ascending, as a compact array."""
+        if below is not None and below <= 1:
+            return array("I")
         self._select(path)
         criteria = ["UID", f"1:{below - 1}"] if below else ["ALL"]
-        if below is not None and below <= 1:
-            return []
-        data = self._raw(f"listing messages of {path}", "SEARCH", *criteria)
-        uids = []
-        for line in data:
-            if line:
-                uids.extend(int(x) for x in line.split())
-        return sorted(uids)
+        return self._uid_search(f"listing messages of {path}", *criteria)
+
+    def _uid_search(self, what, *criteria):
+        """UID SEARCH, ascending, 4 bytes a UID. With ESEARCH the server answers with ranges
+        ("1:20000"), so even a very large folder costs no more than its array."""
+        imap = self.client._imap
+        if "ESEARCH" in self.capabilities:
+            imap.untagged_responses.pop("ESEARCH", None)
+            self._raw(what, "SEARCH", "RETURN", "(ALL)", *criteria)
+            uids = array("I")
+            for line in imap.untagged_responses.pop("ESEARCH", None) or []:
+                match = _ESEARCH_ALL.search(line if isinstance(line, bytes) else b"")
+                if match:
+                    uids.extend(imap_wire.sequence_set_array(match.group(1).decode()))
+            return uids
+        data = self._raw(what, "SEARCH", *criteria)
+        return array("I", sorted(int(x) for line in data if line for x in line.split()))
 
     def changes(self, path, uidvalidity, last_uid, highestmodseq, known_uids=None):
         start = self.round_trips
@@ -288,14 +302,14 @@ class ImapProvider(MailProvider):
                             highestmodseq=server_modseq)
         if uidvalidity and server_validity and int(uidvalidity) != server_validity:
             delta.reset = True
-            delta.new_uids = sorted(self.all_uids(path), reverse=True)
+            delta.new_uids = self.all_uids(path)[::-1]
             delta.round_trips = self.round_trips - start
             return delta
         last_uid = int(last_uid or 0)
         if exists and (not uidnext or uidnext > last_uid + 1):
-            data = self._raw(f"looking for new mail in {path}", "SEARCH", "UID", f"{last_uid + 1}:*")
-            found = [int(x) for line in data if line for x in line.split()]
-            delta.new_uids = sorted((u for u in found if u > last_uid), reverse=True)
+            found = self._uid_search(f"looking for new mail in {path}", "UID", f"{last_uid + 1}:*")
+            # "n:*" also matches the last message when every UID is below n: keep only new ones
+            delta.new_uids = found[bisect.bisect_right(found, last_uid):][::-1]
         if last_uid:
             self._flag_changes(path, delta, last_uid, highestmodseq, server_modseq, exists,
                                known_uids)
@@ -354,9 +368,10 @@ class ImapProvider(MailProvider):
         server prepares it (previews included) while this side reads the last one.
         """
         self._select(path)
-        uids = [int(u) for u in uids]
-        chunks = [uids[i:i + batch_size] for i in range(0, len(uids), batch_size)]
-        if not chunks:
+        if not isinstance(uids, array):
+            uids = array("I", map(int, uids))
+        starts = range(0, len(uids), batch_size)
+        if not starts:
             return
         preview = "PREVIEW" if "PREVIEW" in self.capabilities else f"BODY.PEEK[TEXT]<0.{PREVIEW_BYTES}>"
         items = (f"(UID FLAGS INTERNALDATE RFC822.SIZE "
@@ -377,13 +392,16 @@ class ImapProvider(MailProvider):
             self.round_trips += 1
             return fetched
 
-        tag = send(chunks[0])
-        for index, chunk in enumerate(chunks):
+        def chunk(index):  # slices made when needed: no second copy of a long UID list
+            return uids[starts[index]:starts[index] + batch_size]
+
+        tag = send(chunk(0))
+        for index in range(len(starts)):
             data = receive(tag)
-            if index + 1 < len(chunks):
-                tag = send(chunks[index + 1])
+            if index + 1 < len(starts):
+                tag = send(chunk(index + 1))
             metas = [meta for meta in map(self._meta, imap_wire.parse_fetch(data)) if meta]
-            yield chunk, metas
+            yield chunk(index), metas
 
     def _meta(self, message):
         uid = message.get(b"UID")
