@@ -212,3 +212,15 @@ def test_uid_lists_with_gaps_are_the_same_with_and_without_esearch(server, reque
         assert list(delta.new_uids) == [12, 11, 10]
         batches = [list(b) for b, _m in imap.fetch_meta_batches("INBOX", imap.all_uids("INBOX")[::-1], 3)]
         assert batches == [[12, 11, 10], [8, 7, 6], [2, 1]]
+
+
+def test_unbelievable_dates_sort_by_arrival(dovecot, mailbox):
+    user, _other = mailbox
+    dovecot.deliver(user, b"From: a@example.org\r\nSubject: future\r\nDate: Tue, 1 Jan 2999 00:00:00 +0000"
+                          b"\r\n\r\nx\r\n")
+    dovecot.deliver(user, message("today"))
+    with provider(dovecot, user) as imap:
+        future, today = sorted(imap.fetch_meta("INBOX", [1, 2]), key=lambda m: int(m.uid))
+    assert future.date.year == 2999  # what the sender wrote is kept
+    assert abs(future.sort_time.timestamp() - time.time()) < 3600  # but it sorts by arrival
+    assert today.sort_time == today.date and today.internal_date is None

@@ -24,6 +24,10 @@ def corpus():
                                b"From: b@example.org\r\nDate: junk\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000"
                                b"\r\nMessage-ID: <1@x>\r\nMessage-ID: <2@x>\r\n\r\nbody\r\n"),
         ("broken date", b"Date: 99 Foo 20x4 25:61:61 +9999\r\nFrom: a@example.org\r\n\r\nx\r\n"),
+        ("date far in the future", b"Date: Tue, 1 Jan 2999 00:00:00 +0000\r\nFrom: a@example.org\r\n"
+                                   b"Subject: from the future\r\n\r\nx\r\n"),
+        ("date long ago", b"Date: Mon, 1 Jan 1900 00:00:00 +0000\r\nFrom: a@example.org\r\n"
+                          b"Subject: from the past\r\n\r\nx\r\n"),
         ("huge header", b"Subject: " + b"A" * 300_000 + b"\r\nFrom: a@example.org\r\n\r\nx\r\n"),
         ("many recipients", b"To: " + b", ".join(b"u%d@example.org" % n for n in range(5000))
          + b"\r\nFrom: a@example.org\r\n\r\nx\r\n"),

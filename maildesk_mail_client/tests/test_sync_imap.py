@@ -158,6 +158,13 @@ class TestImapSync(ImapCase):
         self.assertEqual(self.sync()["status"], "ok")
         self.assertEqual(len(self.rows()), len(messages) + 1)
         self.assertTrue(self.rows(subject="After the junk"))
+        # Dates nobody can believe keep what the sender wrote, but sort by their arrival:
+        # spam dated 2999 does not sit on top of the inbox for ever.
+        future, past = self.rows(subject="from the future"), self.rows(subject="from the past")
+        self.assertEqual((future.date.year, past.date.year), (2999, 1900))
+        now = time.time()
+        for row in future | past:
+            self.assertLess(abs(row.sort_ts - now), 3600, row.subject)
 
     def test_folders_created_and_removed_on_the_server_follow(self):
         self.other.create_folder("Projects/2026")
@@ -222,3 +229,21 @@ class TestImapSync(ImapCase):
         self.assertEqual(len(rows), 1)
         self.assertFalse(local.exists())
         self.assertEqual((rows.uid, rows.subject, rows.local_pending), ("1", "Our answer", False))
+
+    def test_an_unexpected_failure_is_reported_backs_off_and_keeps_what_was_indexed(self):
+        self.deliver(rfc822("Kept"))
+        self.sync()
+        # the database refuses one row, as a defect of ours would make it do
+        self.env.cr.execute("""ALTER TABLE maildesk_message_index ADD CONSTRAINT maildesk_test_refuse
+                               CHECK (subject IS DISTINCT FROM 'Poison')""")
+        self.deliver(rfc822("Poison"))
+        with mute_logger(QUIET):
+            result = self.sync()
+        self.assertEqual(result["status"], "error")
+        self.assertIn("unexpected problem while synchronising (CheckViolation)", self.account.last_error)
+        self.assertTrue(self.account.backoff_until)
+        self.assertEqual(self.rows().mapped("subject"), ["Kept"])
+        self.assertIn("unexpected problem", self.account.message_ids[0].body)
+        self.env.cr.execute("ALTER TABLE maildesk_message_index DROP CONSTRAINT maildesk_test_refuse")
+        self.assertEqual(self.sync()["status"], "ok")
+        self.assertEqual(sorted(self.rows().mapped("subject")), ["Kept", "Poison"])

@@ -14,6 +14,7 @@ A sync writes thousands of rows a second, so this is the one place that bypasses
 Either way the caller commits the batch together with the folder's cursor.
 """
 import io
+from datetime import timezone
 
 import psycopg2.errors
 import psycopg2.extensions
@@ -27,6 +28,7 @@ COLUMNS = ("account_id", "provider", "folder_id", "uid", "message_id", "from_add
            "deleted_on_server", "indexed_at", "create_uid", "write_uid", "create_date",
            "write_date")
 SEARCH_TEXT_LENGTH = 4000
+_INT4_MAX = 2**31 - 1  # sort_ts is an Integer column (until 2038)
 
 _STAGE = "maildesk_index_stage"
 _CREATE_STAGE = f"""
@@ -84,11 +86,12 @@ def search_text(meta):
 
 def encode(account_id, provider, folder_id, meta, incoming, now):
     """One index row for ``meta`` (a providers.base.MessageMeta) as a line of COPY text."""
-    when = meta.date or meta.internal_date
-    if when:
-        date, sort_ts = str(when.replace(tzinfo=None)), str(int(when.timestamp()))
-    else:
-        date, sort_ts = _NULL, "0"
+    when = meta.date or meta.internal_date  # what the sender wrote, shown as it is
+    if when and when.tzinfo:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    date = str(when) if when else _NULL
+    sort_time = meta.sort_time
+    sort_ts = str(min(max(int(sort_time.timestamp()), 0), _INT4_MAX)) if sort_time else "0"
     return "\t".join((
         str(account_id), provider, str(folder_id), _text(meta.uid), _text(meta.message_id, 998),
         _text(meta.from_addr, 320), _text(meta.sender_display_name, 500), _text(meta.to_addrs),

@@ -163,6 +163,13 @@ class _Run:
                 words=_words(exc)))
         except (ProviderError, UserError) as exc:
             self._failed("error", str(exc.args[0] if isinstance(exc, UserError) else exc))
+        except Exception as exc:  # noqa: BLE001 (a defect of ours: say so, back off, keep the rest)
+            _logger.exception("MailDesk: unexpected error while synchronising mailbox %s",
+                              account.id)
+            self._failed("error", self.env._(
+                "MailDesk hit an unexpected problem while synchronising (%(error)s). Everything "
+                "indexed so far is kept; MailDesk will try again later. The server log has the "
+                "details for your administrator.", error=exc.__class__.__name__))
         return self.result
 
     def _succeeded(self):

@@ -5,7 +5,7 @@ Errors carry the server's own words, so a person can be told what the server sai
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 
 class ProviderError(Exception):
@@ -43,6 +43,19 @@ class RemoteFolder:
         if self.delimiter and self.delimiter in self.path:
             return self.path.rsplit(self.delimiter, 1)[0]
         return None
+
+
+EARLIEST_DATE = datetime(1970, 1, 2, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=1)  # senders' clocks and time zones are often a little ahead
+
+
+def plausible_date(when):
+    """A date a message could really have been written at (a naive datetime counts as UTC)."""
+    if when is None:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return EARLIEST_DATE <= when <= datetime.now(timezone.utc) + FUTURE_SLACK
 
 
 @dataclass
@@ -86,6 +99,21 @@ class MessageMeta:
     @property
     def is_starred(self):
         return "\\Flagged" in self.flags
+
+    @property
+    def sort_time(self):
+        """When the message sorts in lists: its Date header when believable, else its arrival
+        on the server; a date nobody can believe (spam dated 2999, a clock at 1900) never
+        pins a message to either end of the inbox."""
+        for candidate in (self.date, self.internal_date):
+            if plausible_date(candidate):
+                return candidate
+        when = self.date or self.internal_date
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return min(max(when, EARLIEST_DATE), datetime.now(timezone.utc))
 
 
 @dataclass

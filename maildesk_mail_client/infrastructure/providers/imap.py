@@ -35,6 +35,7 @@ from .base import (
     ProviderError,
     RemoteFolder,
     ServerUnreachable,
+    plausible_date,
 )
 
 CONNECT_TIMEOUT = 20  # seconds to open a connection and read the greeting
@@ -417,8 +418,10 @@ class ImapProvider(MailProvider):
         else:
             body = imap_wire.section_value(message, b"BODY[TEXT]") or b""
             preview = mime.parse_message(header_bytes + b"\r\n" + body).preview if body else ""
-        # The server's arrival time matters only when the Date header is missing or broken.
-        internal = None if headers.date else imap_wire.internal_date(message.get(b"INTERNALDATE"))
+        # The server's arrival time matters only when the Date header is missing, broken or
+        # not believable (see MessageMeta.sort_time).
+        internal = None if plausible_date(headers.date) else \
+            imap_wire.internal_date(message.get(b"INTERNALDATE"))
         return MessageMeta.from_headers(
             headers, uid=str(int(uid)), flags=imap_wire.flags_of(message.get(b"FLAGS")),
             internal_date=internal, size=int(message.get(b"RFC822.SIZE") or 0),
