@@ -28,7 +28,7 @@ COLUMNS = ("account_id", "provider", "folder_id", "uid", "message_id", "from_add
            "deleted_on_server", "indexed_at", "create_uid", "write_uid", "create_date",
            "write_date")
 SEARCH_TEXT_LENGTH = 4000
-_INT4_MAX = 2**31 - 1  # sort_ts is an Integer column (until 2038)
+_INT4_MAX = 2**31 - 1  # sort_ts and size are Integer columns (sort_ts: until 2038)
 
 _STAGE = "maildesk_index_stage"
 _CREATE_STAGE = f"""
@@ -96,7 +96,7 @@ def encode(account_id, provider, folder_id, meta, incoming, now):
         str(account_id), provider, str(folder_id), _text(meta.uid), _text(meta.message_id, 998),
         _text(meta.from_addr, 320), _text(meta.sender_display_name, 500), _text(meta.to_addrs),
         _text(meta.cc_addrs), _text(meta.bcc_addrs), _text(meta.subject, 2000), date,
-        _text(meta.preview), str(int(meta.size or 0)), _bool(meta.has_attachments),
+        _text(meta.preview), str(min(int(meta.size or 0), _INT4_MAX)), _bool(meta.has_attachments),
         _bool(meta.is_read), _bool(meta.is_starred), _text(" ".join(meta.flags)),
         _text(meta.in_reply_to, 998), _text(" ".join(meta.references)), _text(meta.thread_key, 998),
         sort_ts, _text(search_text(meta)), _bool(incoming), "f", now, str(SUPERUSER_ID),
