@@ -104,14 +104,14 @@ def encode(account_id, provider, folder_id, meta, incoming, now):
     )) + "\n"
 
 
-def _copy(cr, table, text):
+def _copy(cr, table, data):
     # COPY cannot run under an asynchronous wait callback (gevent): off for its duration, as
     # Odoo's own COPY does. The whole batch is one read: psycopg2 takes the interpreter lock
     # back for every chunk it reads, and a fetch thread parsing meanwhile makes each a wait.
     callback = psycopg2.extensions.get_wait_callback()
     psycopg2.extensions.set_wait_callback(None)
     try:
-        cr.copy_from(io.StringIO(text), table, columns=COLUMNS, size=len(text) + 1)
+        cr.copy_from(io.BytesIO(data), table, columns=COLUMNS, size=len(data) + 1)
     finally:
         psycopg2.extensions.set_wait_callback(callback)
 
@@ -120,16 +120,18 @@ def write(cr, lines):
     """Insert or refresh the rows ``lines`` (from ``encode``). Returns the number written."""
     if not lines:
         return 0
-    text = "".join(lines)
+    # Odoo's connections speak UTF-8; a stray surrogate from a broken header becomes "?"
+    # instead of failing the batch on every run.
+    data = "".join(lines).encode("utf-8", "replace")
     try:
         with cr.savepoint(flush=False):
-            _copy(cr, "maildesk_message_index", text)
+            _copy(cr, "maildesk_message_index", data)
         return len(lines)
     except psycopg2.errors.UniqueViolation:
         pass  # some of these messages are indexed already: refresh them instead
     cr.execute(_CREATE_STAGE)
     cr.execute(f"TRUNCATE {_STAGE}")
-    _copy(cr, _STAGE, text)
+    _copy(cr, _STAGE, data)
     cr.execute(_UPSERT)
     cr.execute(f"TRUNCATE {_STAGE}")
     return len(lines)
