@@ -278,16 +278,18 @@ class ImapProvider(MailProvider):
         """UID SEARCH, ascending, 4 bytes a UID. With ESEARCH the server answers with ranges
         ("1:20000"), so even a very large folder costs no more than its array."""
         imap = self.client._imap
-        if "ESEARCH" in self.capabilities:
-            imap.untagged_responses.pop("ESEARCH", None)
-            self._raw(what, "SEARCH", "RETURN", "(ALL)", *criteria)
+        extended = "ESEARCH" in self.capabilities
+        imap.untagged_responses.pop("ESEARCH", None)
+        data = self._raw(what, "SEARCH", *(("RETURN", "(ALL)") if extended else ()), *criteria)
+        answers = imap.untagged_responses.pop("ESEARCH", None)
+        if answers:
             uids = array("I")
-            for line in imap.untagged_responses.pop("ESEARCH", None) or []:
+            for line in answers:
                 match = _ESEARCH_ALL.search(line if isinstance(line, bytes) else b"")
                 if match:
                     uids.extend(imap_wire.sequence_set_array(match.group(1).decode()))
             return uids
-        data = self._raw(what, "SEARCH", *criteria)
+        # a plain SEARCH answer (also what a server that ignored RETURN would send)
         return array("I", sorted(int(x) for line in data if line for x in line.split()))
 
     def changes(self, path, uidvalidity, last_uid, highestmodseq, known_uids=None):
