@@ -41,3 +41,17 @@ def dovecot():
 def basic_dovecot():
     """A Dovecot that advertises only IMAP4rev1 basics (no CONDSTORE, QRESYNC, LIST-STATUS)."""
     yield from _running(mailservers.Dovecot(capabilities=mailservers.BASIC_CAPABILITIES))
+
+
+@pytest.fixture(scope="session")
+def oauth():
+    """The authorisation server's view of bearer tokens (issue / revoke)."""
+    tokens = mailservers.OAuthTokens().start()
+    yield tokens
+    tokens.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot(oauth):
+    """A Dovecot that also accepts XOAUTH2 / OAUTHBEARER sign-in, checking tokens with ``oauth``."""
+    yield from _running(mailservers.Dovecot(oauth=oauth))

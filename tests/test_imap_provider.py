@@ -224,3 +224,17 @@ def test_unbelievable_dates_sort_by_arrival(dovecot, mailbox):
     assert future.date.year == 2999  # what the sender wrote is kept
     assert abs(future.sort_time.timestamp() - time.time()) < 3600  # but it sorts by arrival
     assert today.sort_time == today.date and today.internal_date is None
+
+
+def test_sign_in_with_an_oauth_token_and_a_revoked_one(oauth_dovecot, oauth):
+    user = oauth_dovecot.new_user()
+    token = oauth.issue(user)
+    oauth_dovecot.deliver(user, message("by token"))
+    with provider(oauth_dovecot, user, password="", access_token=token) as imap:
+        assert {f.path for f in imap.list_folders()} >= {"INBOX", "Sent"}
+        assert [m.subject for m in imap.fetch_meta("INBOX", [1])] == ["by token"]
+    del oauth.tokens[token]  # revoked by the user or the provider
+    with pytest.raises(AuthenticationFailed, match="AUTHENTICATIONFAILED"):
+        provider(oauth_dovecot, user, password="", access_token=token).connect()
+    with provider(oauth_dovecot, user) as imap:  # passwords still work beside tokens
+        assert imap.capabilities

@@ -57,3 +57,19 @@ def test_implicit_tls_and_an_unreachable_server(dovecot):
         SmtpSender("127.0.0.1", free_port(), "none").send(
             mime.build_message(sender="t@example.com", to=["x@example.com"]), "t@example.com",
             ["x@example.com"])
+
+
+def test_sending_with_an_oauth_token_and_a_revoked_one(dovecot, oauth):
+    user = dovecot.new_user()
+    token = oauth.issue("team@example.com")
+    msg = mime.build_message(sender="Team <team@example.com>", to=[f"{user}@example.com"],
+                             subject="Signed in with a token", text="No password involved.")
+    with SmtpReceiver(dovecot=dovecot, tls_cert=dovecot.cert, oauth=oauth) as server:
+        sender = SmtpSender("127.0.0.1", server.port, "starttls", login="team@example.com",
+                            access_token=token, ssl_context=dovecot.tls_context())
+        sender.send(msg, "team@example.com", [f"{user}@example.com"])
+        assert server.messages[0]["login"] == "team@example.com"
+        del oauth.tokens[token]
+        with pytest.raises(AuthenticationFailed, match="535"):
+            sender.send(msg, "team@example.com", [f"{user}@example.com"])
+        assert len(server.messages) == 1

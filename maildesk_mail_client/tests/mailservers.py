@@ -6,8 +6,10 @@ any user name with the password ``PASSWORD``, so each test gets a fresh, empty m
 picking a new name. The SMTP receiver (aiosmtpd) records what it receives and delivers it
 into Dovecot over LMTP, so "send, then find it in INBOX" is real.
 """
+import base64
 import contextlib
 import itertools
+import json
 import logging
 import os
 import pwd
@@ -22,6 +24,7 @@ import threading
 import time
 import uuid
 import warnings
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PASSWORD = "secret"
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -69,7 +72,7 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
 auth_username_format = %Ln
 mail_location = maildir:{root}/mail/%n/Maildir:LAYOUT=fs
 default_login_user = {user}
@@ -77,7 +80,7 @@ default_internal_user = {user}
 default_internal_group = {group}
 first_valid_uid = 0
 mail_max_userip_connections = 200
-passdb {{
+{oauth_passdb}passdb {{
   driver = static
   args = password={password}
 }}
@@ -136,11 +139,70 @@ protocol imap {{
 BASIC_CAPABILITIES = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE UIDPLUS MOVE SPECIAL-USE NAMESPACE"
 
 
+class OAuthTokens:
+    """Bearer tokens as a provider's authorisation server knows them, for XOAUTH2 sign-in.
+
+    ``tokens`` maps token -> user name; remove one to revoke it. ``start()`` serves the RFC 7662
+    introspection endpoint that Dovecot's oauth2 passdb asks; SmtpReceiver reads ``tokens``.
+    """
+
+    def __init__(self):
+        self.tokens = {}
+        self.httpd = None
+        self.url = None
+
+    def issue(self, user):
+        token = f"ya29.test-{uuid.uuid4().hex}"
+        self.tokens[token] = user
+        return token
+
+    def start(self):
+        tokens = self.tokens
+
+        class Introspection(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                fields = dict(p.split("=", 1) for p in body.split("&") if "=" in p)
+                user = tokens.get(fields.get("token", ""))
+                answer = json.dumps({"active": True, "username": user} if user
+                                    else {"active": False}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Introspection)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/introspect"
+        return self
+
+    def stop(self):
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+
+def xoauth2_fields(blob):
+    """(user, token) from a base64 XOAUTH2 initial response, or (None, None)."""
+    try:
+        text = base64.b64decode(blob).decode()
+        fields = dict(p.split("=", 1) for p in text.split("\x01") if "=" in p)
+        return fields.get("user"), fields.get("auth", "").removeprefix("Bearer ")
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+
+
 class Dovecot:
     """A private Dovecot instance. Use ``with Dovecot() as server:`` or start()/stop()."""
 
-    def __init__(self, capabilities=None):
+    def __init__(self, capabilities=None, oauth=None):
         self.capabilities = capabilities
+        self.oauth = oauth  # an OAuthTokens: XOAUTH2 / OAUTHBEARER sign-in is then offered too
         self.root = None
         self.process = None
         self.imap_port = self.imaps_port = self.lmtp_port = None
@@ -165,11 +227,23 @@ class Dovecot:
         self.cert, key = _self_signed_certificate(self.root)
         self.imap_port, self.imaps_port, self.lmtp_port = free_port(), free_port(), free_port()
         config = os.path.join(self.root, "dovecot.conf")
+        oauth_mechanisms = oauth_passdb = ""
+        if self.oauth:
+            # Dovecot asks the token's issuer about every bearer token (RFC 7662 introspection)
+            oauth_conf = os.path.join(self.root, "oauth2.conf.ext")
+            with open(oauth_conf, "w") as handle:
+                handle.write(f"introspection_mode = post\nintrospection_url = {self.oauth.url}\n"
+                             "username_attribute = username\nactive_attribute = active\n"
+                             "active_value = true\n")
+            oauth_mechanisms = " xoauth2 oauthbearer"
+            oauth_passdb = ("passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                            f"  args = {oauth_conf}\n}}\n")
         with open(config, "w") as handle:
             handle.write(CONFIG.format(
                 root=self.root, cert=self.cert, key=key, user=user, group=group,
                 password=PASSWORD, imap_port=self.imap_port, imaps_port=self.imaps_port,
-                lmtp_port=self.lmtp_port,
+                lmtp_port=self.lmtp_port, oauth_mechanisms=oauth_mechanisms,
+                oauth_passdb=oauth_passdb,
                 imap_capability=f"  imap_capability = {self.capabilities}" if self.capabilities else ""))
         if os.geteuid() == 0:
             for sub in ("mail", "home"):
@@ -230,8 +304,9 @@ class SmtpReceiver:
     ``implicit_tls`` serves SMTPS; otherwise STARTTLS is offered when ``tls_cert`` is given.
     """
 
-    def __init__(self, dovecot=None, tls_cert=None, implicit_tls=False):
+    def __init__(self, dovecot=None, tls_cert=None, implicit_tls=False, oauth=None):
         self.dovecot = dovecot
+        self.oauth = oauth  # an OAuthTokens: AUTH XOAUTH2 is then accepted too
         self.tls_cert = tls_cert
         self.implicit_tls = implicit_tls
         self.messages = []
@@ -258,6 +333,15 @@ class SmtpReceiver:
                         receiver.dovecot.deliver(rcpt.split("@")[0], envelope.original_content,
                                                  envelope.mail_from)
                 return "250 OK"
+
+            async def auth_XOAUTH2(self, server, args):  # noqa: N802 (aiosmtpd's hook name)
+                user, token = xoauth2_fields(args[1]) if len(args) > 1 else (None, None)
+                if receiver.oauth and token and receiver.oauth.tokens.get(token) == user:
+                    return AuthResult(success=True, handled=False, auth_data=user)
+                # as Gmail does: a JSON error in a challenge, then the client's empty line
+                await server.challenge_auth(b'{"status":"401","schemes":"Bearer"}')
+                return AuthResult(success=False, handled=False,
+                                  message="535 5.7.8 Username and Password not accepted")
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()

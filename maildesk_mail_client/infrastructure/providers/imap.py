@@ -69,9 +69,10 @@ def _server_words(exc):
 
 class ImapProvider(MailProvider):
     def __init__(self, host, port=993, security="ssl", login="", password="", ssl_context=None,
-                 timeout=COMMAND_TIMEOUT):
+                 timeout=COMMAND_TIMEOUT, access_token=""):
         self.host, self.port, self.security = host, int(port), security
         self.login_name, self.password = login, password
+        self.access_token = access_token  # OAuth 2.0 bearer token: SASL XOAUTH2 instead of LOGIN
         self.ssl_context = ssl_context
         self.timeout = timeout
         self.client = None
@@ -115,7 +116,10 @@ class ImapProvider(MailProvider):
             self.client._imap.sock.settimeout(self.timeout)
         with self._talk("signing in"):
             try:
-                self.client.login(self.login_name, self.password)
+                if self.access_token:
+                    self.client.oauth2_login(self.login_name, self.access_token)
+                else:
+                    self.client.login(self.login_name, self.password)
             except IMAPClientError as exc:
                 raise AuthenticationFailed(_server_words(exc)) from exc
             self.capabilities = {c.decode().upper() for c in self.client.capabilities()}

@@ -17,11 +17,19 @@ def _words(exc):
 
 class SmtpSender:
     def __init__(self, host, port=465, security="ssl", login="", password="", ssl_context=None,
-                 timeout=SEND_TIMEOUT):
+                 timeout=SEND_TIMEOUT, access_token=""):
         self.host, self.port, self.security = host, int(port), security
         self.login_name, self.password = login, password
+        self.access_token = access_token  # OAuth 2.0 bearer token: AUTH XOAUTH2 instead of a password
         self.ssl_context = ssl_context
         self.timeout = timeout
+
+    def _xoauth2(self, challenge=None):
+        """The XOAUTH2 initial response; after a refusal the server sends a JSON error as a
+        challenge, which is answered with an empty line before it says 535."""
+        if challenge is not None:
+            return ""
+        return f"user={self.login_name}\x01auth=Bearer {self.access_token}\x01\x01"
 
     def send(self, message, envelope_from, recipients):
         """Send ``message`` (an EmailMessage) to every address in ``recipients``.
@@ -41,7 +49,9 @@ class SmtpSender:
                 if self.security == "starttls":
                     smtp.starttls(context=context)
                     smtp.ehlo()
-                if self.login_name:
+                if self.access_token:
+                    smtp.auth("XOAUTH2", self._xoauth2)
+                elif self.login_name:
                     smtp.login(self.login_name, self.password or "")
                 refused = smtp.send_message(message, from_addr=envelope_from,
                                             to_addrs=list(recipients))
