@@ -2,6 +2,12 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
+class BigInteger(fields.Integer):
+    """An Integer stored as PostgreSQL bigint: epoch seconds outgrow int4 on 19 January 2038.
+    An existing int4 column is converted in place by the next module update."""
+    _column_type = ("int8", "int8")
+
+
 class MaildeskMessageIndex(models.Model):
     """One row per message per folder: the single source of truth for message metadata.
 
@@ -55,7 +61,7 @@ class MaildeskMessageIndex(models.Model):
     references_hdr = fields.Text("References")
     thread_id = fields.Char(index="btree_not_null")
 
-    sort_ts = fields.Integer(help="Date as epoch seconds, for sorting.")
+    sort_ts = BigInteger(help="Date as epoch seconds, for sorting.")
     indexed_at = fields.Datetime(default=fields.Datetime.now)
 
     # Leads with folder_id so it also serves per-folder lookups and folder deletion.

@@ -1,4 +1,6 @@
 """The mailbox.sync facade answers as the calling user, whatever ids they pass."""
+from datetime import datetime, timezone
+
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 
@@ -41,6 +43,16 @@ class TestMailboxSync(MailDeskFixture, TransactionCase):
             with self.subTest(account_id=account_id), self.assertRaises(AccessError) as caught:
                 Sync.get_folder_tree(account_id)
             self.assertIn("You do not have access to this mailbox", str(caught.exception))
+
+    def test_mail_dated_after_january_2038_keeps_its_place_in_the_list(self):
+        earlier, later = self.make_index(), self.make_index()
+        later.sort_ts = int(datetime(2040, 3, 1, tzinfo=timezone.utc).timestamp())  # past int4
+        self.env.flush_all()
+        page = self.env["mailbox.sync"].with_user(self.member).message_search_load(
+            folder_id=self.support_inbox.id)
+        self.assertEqual([r["id"] for r in page["records"]][:2], [later.id, earlier.id])
+        later.invalidate_recordset()
+        self.assertEqual(later.sort_ts, 2214172800)
 
     def test_presence_ping_and_online_users(self):
         Presence = self.env["maildesk.ui_presence"]

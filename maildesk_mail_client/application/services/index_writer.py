@@ -28,7 +28,7 @@ COLUMNS = ("account_id", "provider", "folder_id", "uid", "message_id", "from_add
            "deleted_on_server", "indexed_at", "create_uid", "write_uid", "create_date",
            "write_date")
 SEARCH_TEXT_LENGTH = 4000
-_INT4_MAX = 2**31 - 1  # sort_ts and size are Integer columns (sort_ts: until 2038)
+_INT4_MAX = 2**31 - 1  # size is an Integer column
 
 _STAGE = "maildesk_index_stage"
 _CREATE_STAGE = f"""
@@ -91,7 +91,7 @@ def encode(account_id, provider, folder_id, meta, incoming, now):
         when = when.astimezone(timezone.utc).replace(tzinfo=None)
     date = str(when) if when else _NULL
     sort_time = meta.sort_time
-    sort_ts = str(min(max(int(sort_time.timestamp()), 0), _INT4_MAX)) if sort_time else "0"
+    sort_ts = str(max(int(sort_time.timestamp()), 0)) if sort_time else "0"
     return "\t".join((
         str(account_id), provider, str(folder_id), _text(meta.uid), _text(meta.message_id, 998),
         _text(meta.from_addr, 320), _text(meta.sender_display_name, 500), _text(meta.to_addrs),
