@@ -287,9 +287,7 @@ def split_header_block(raw):
 
 
 def _raw_all(msg, name):
-    """Header values as received (8-bit bytes kept as surrogate escapes, not mangled)."""
-    if isinstance(msg, dict):
-        return msg.get(name.lower(), [])
+    """A Message's header values as received (8-bit bytes kept as surrogate escapes)."""
     name = name.lower()
     return [value for key, value in msg.raw_items() if key.lower() == name]
 

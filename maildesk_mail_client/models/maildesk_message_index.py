@@ -1,6 +1,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+# What the text search looks in, lower case; the sync writes it the same way (index_writer).
+SEARCH_TEXT_FIELDS = ("subject", "sender_display_name", "from_addr", "to_addrs", "cc_addrs")
+
+
+def search_text(values):
+    """The search text of a message from its SEARCH_TEXT_FIELDS values, in that order."""
+    return " ".join(filter(None, values)).lower()
+
 
 class BigInteger(fields.Integer):
     """An Integer stored as PostgreSQL bigint: epoch seconds outgrow int4 on 19 January 2038.
@@ -86,8 +94,7 @@ class MaildeskMessageIndex(models.Model):
 
     @api.model
     def _search_text_of(self, vals):
-        keys = ("subject", "sender_display_name", "from_addr", "to_addrs", "cc_addrs")
-        return " ".join(filter(None, (vals.get(k) for k in keys))).lower() or False
+        return search_text(vals.get(k) for k in SEARCH_TEXT_FIELDS) or False
 
     @api.model_create_multi
     def create(self, vals_list):

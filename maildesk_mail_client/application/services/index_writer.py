@@ -21,6 +21,8 @@ import psycopg2.extensions
 
 from odoo import SUPERUSER_ID
 
+from ...models.maildesk_message_index import SEARCH_TEXT_FIELDS, search_text
+
 COLUMNS = ("account_id", "provider", "folder_id", "uid", "message_id", "from_addr",
            "sender_display_name", "to_addrs", "cc_addrs", "bcc_addrs", "subject", "date",
            "preview", "size", "has_attachments", "is_read", "is_starred", "flags",
@@ -78,12 +80,6 @@ def _bool(value):
     return "t" if value else "f"
 
 
-def search_text(meta):
-    """What the text search looks in: subject, sender and recipients, lower case."""
-    return " ".join(filter(None, (meta.subject, meta.sender_display_name, meta.from_addr,
-                                  meta.to_addrs, meta.cc_addrs))).lower()[:SEARCH_TEXT_LENGTH]
-
-
 def encode(account_id, provider, folder_id, meta, incoming, now):
     """One index row for ``meta`` (a providers.base.MessageMeta) as a line of COPY text."""
     when = meta.date or meta.internal_date  # what the sender wrote, shown as it is
@@ -99,7 +95,8 @@ def encode(account_id, provider, folder_id, meta, incoming, now):
         _text(meta.preview), str(min(int(meta.size or 0), _INT4_MAX)), _bool(meta.has_attachments),
         _bool(meta.is_read), _bool(meta.is_starred), _text(" ".join(meta.flags)),
         _text(meta.in_reply_to, 998), _text(" ".join(meta.references)), _text(meta.thread_key, 998),
-        sort_ts, _text(search_text(meta)), _bool(incoming), "f", now, str(SUPERUSER_ID),
+        sort_ts, _text(search_text(getattr(meta, k) for k in SEARCH_TEXT_FIELDS),
+                       SEARCH_TEXT_LENGTH), _bool(incoming), "f", now, str(SUPERUSER_ID),
         str(SUPERUSER_ID), now, now,
     )) + "\n"
 
@@ -133,5 +130,4 @@ def write(cr, lines):
     cr.execute(f"TRUNCATE {_STAGE}")
     _copy(cr, _STAGE, data)
     cr.execute(_UPSERT)
-    cr.execute(f"TRUNCATE {_STAGE}")
     return len(lines)

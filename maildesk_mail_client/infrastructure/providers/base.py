@@ -49,13 +49,14 @@ EARLIEST_DATE = datetime(1970, 1, 2, tzinfo=timezone.utc)
 FUTURE_SLACK = timedelta(days=1)  # senders' clocks and time zones are often a little ahead
 
 
+def _aware(when):
+    """A naive datetime counts as UTC."""
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+
+
 def plausible_date(when):
-    """A date a message could really have been written at (a naive datetime counts as UTC)."""
-    if when is None:
-        return False
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return EARLIEST_DATE <= when <= datetime.now(timezone.utc) + FUTURE_SLACK
+    """A date a message could really have been written at."""
+    return when is not None and EARLIEST_DATE <= _aware(when) <= datetime.now(timezone.utc) + FUTURE_SLACK
 
 
 @dataclass
@@ -111,9 +112,7 @@ class MessageMeta:
         when = self.date or self.internal_date
         if when is None:
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        return min(max(when, EARLIEST_DATE), datetime.now(timezone.utc))
+        return min(max(_aware(when), EARLIEST_DATE), datetime.now(timezone.utc))
 
 
 @dataclass

@@ -197,16 +197,5 @@ def sequence_set_array(text):
 
 
 def parse_sequence_set(text):
-    """'1:3,7' -> {1, 2, 3, 7} (as sent in VANISHED and ESEARCH answers)."""
-    result = set()
-    for part in (text or "").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if ":" in part:
-            low, high = (int(x) for x in part.split(":"))
-            result.update(range(min(low, high), max(low, high) + 1))
-        else:
-            result.add(int(part))
-    return result
-
+    """'1:3,7' -> {1, 2, 3, 7} (as sent in VANISHED and COPYUID answers)."""
+    return set(sequence_set_array(text))
