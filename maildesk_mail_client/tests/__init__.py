@@ -3,6 +3,7 @@ from . import (
     test_access_matrix_orm,
     test_account_lease,
     test_attachment_route,
+    test_browser_smoke,
     test_connect_wizard,
     test_inbox_rpc,
     test_mailbox_account,
