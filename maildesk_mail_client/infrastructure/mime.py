@@ -4,12 +4,20 @@ Hostile and broken mail is normal: unknown charsets, 8-bit headers, duplicated o
 headers, absurd nesting. Every reader here returns what it could read and lists the rest in
 ``problems`` instead of raising, so one bad message never stops a sync.
 """
+import binascii
+import codecs
 import email
 import email.header
+import email.message
+import email.parser
 import email.policy
 import email.utils
+import hashlib
 import html as html_lib
+import mimetypes
+import quopri
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -385,22 +393,154 @@ def make_preview(text, limit=PREVIEW_LENGTH):
     return preview
 
 
-def _part_text(part, problems):
+# -- structure -------------------------------------------------------------------------------------
+# The structure is read here, not by the stdlib parser: its parser recurses once per nesting
+# level (a few hundred levels raise RecursionError, losing the whole message) and regenerates
+# parts instead of keeping their bytes. Here every part is a byte range of the raw message, the
+# walk is bounded, and only header blocks go through the stdlib (flat, never recursive).
+_HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:|[ \t]")
+_LINE = re.compile(rb"[^\n]*\n?")
+_BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
+_BASE64_FOREIGN = re.compile(rb"[^A-Za-z0-9+/\s]")
+MESSAGE_TYPES = ("message/rfc822", "message/global", "message/news")
+REPORT_TYPES = {  # machine-readable parts of delivery and read reports: offered as files
+    "message/delivery-status": "delivery-status.txt",
+    "message/global-delivery-status": "delivery-status.txt",
+    "message/disposition-notification": "disposition-notification.txt",
+    "message/global-disposition-notification": "disposition-notification.txt",
+    "message/feedback-report": "feedback-report.txt",
+    "text/rfc822-headers": "original-headers.txt",
+    "message/global-headers": "original-headers.txt",
+}
+MAX_TEXT_BYTES = 2_000_000  # of one text part shown as the body; the rest is cut
+MAX_FILENAME_BYTES = 200  # UTF-8 bytes of a name offered for download
+
+
+@dataclass
+class _Part:
+    """One MIME part: its header block parsed, its body a byte range of the raw message."""
+    path: str
+    headers: email.message.Message
+    start: int  # the part, headers included
+    body_start: int
+    end: int
+    unreadable: bool = False  # a multipart whose parts cannot be found: shown as text
+
+    @property
+    def content_type(self):
+        if self.unreadable:
+            return "text/plain"
+        return (self.headers.get_content_type() or "text/plain").lower()
+
+    def header(self, name):
+        return _part_header(self.headers, name)
+
+
+def _header_end(raw, start, end):
+    """(end of the header block, start of the body) of the part in ``raw[start:end]``."""
+    pos = start
+    while pos < end:
+        line = _LINE.match(raw, pos, end).group(0)
+        if not line:
+            break
+        if line in (b"\r\n", b"\n"):
+            return pos, pos + len(line)
+        if not _HEADER_LINE.match(line):
+            return pos, pos  # a line that is no header starts the body (as the stdlib reads it)
+        pos += len(line)
+    return end, end
+
+
+def _read_part(raw, start, end, path):
+    if path == "" and raw.startswith(b"From ", start):  # an mbox "From " line is no header
+        newline = raw.find(b"\n", start, end)
+        start = end if newline < 0 else newline + 1
+    header_end, body_start = _header_end(raw, start, end)
     try:
-        payload = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001
-        payload = None
-    if payload is None:
-        raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
-    charset = part.get_content_charset() or "utf-8"
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(
+            raw[start:header_end])
+    except Exception:  # noqa: BLE001 (a header block the stdlib cannot read: no headers)
+        headers = email.message.Message()
+    return _Part(path, headers, start, body_start, end)
+
+
+def _children(raw, part, problems):
+    """The byte ranges of a multipart's children, or None when its structure cannot be read."""
+    boundary = part.headers.get_param("boundary")
+    if isinstance(boundary, tuple):
+        boundary = email.utils.collapse_rfc2231_value(boundary)
+    if not boundary:
+        problems.append("a multipart section has no boundary: its contents are shown as text")
+        return None
+    boundary = _unsurrogate(str(boundary)).encode("utf-8", "surrogateescape")
+    delimiter = re.compile(rb"^--" + re.escape(boundary) + rb"(--)?[ \t]*(?:\r?\n|$)", re.M)
+    ranges, start, closed = [], None, False
+    for match in delimiter.finditer(raw, part.body_start, part.end):
+        if start is not None:
+            ranges.append((start, _before_newline(raw, start, match.start())))
+        if match.group(1):
+            closed = True
+            break
+        start = match.end()
+    if start is None:
+        problems.append("a multipart section has none of its parts (its boundary was not found): "
+                        "its contents are shown as text")
+        return None
+    if not closed:
+        ranges.append((start, part.end))
+        problems.append("the message ends before its last part is complete: it may be cut off")
+    return ranges
+
+
+def _before_newline(raw, start, pos):
+    """The CRLF before a boundary belongs to the boundary (RFC 2046 5.1.1)."""
+    if pos > start and raw[pos - 1:pos] == b"\n":
+        pos -= 1
+        if pos > start and raw[pos - 1:pos] == b"\r":
+            pos -= 1
+    return pos
+
+
+def _decode_transfer(data, encoding, problems, what):
+    """The bytes of a body after its Content-Transfer-Encoding; damage is reported, not raised."""
+    encoding = (encoding or "").strip().lower()
+    if encoding == "base64":
+        clean = _BASE64_JUNK.sub(b"", data)
+        if _BASE64_FOREIGN.search(data.split(b"=", 1)[0]):
+            problems.append(f"{what} is damaged (its base64 text holds other characters)")
+        elif len(clean) % 4 and b"=" not in data[-8:]:
+            problems.append(f"{what} is incomplete (its base64 text is cut off)")
+        if len(clean) % 4 == 1:
+            clean = clean[:-1]
+        try:
+            return binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
+        except binascii.Error:
+            problems.append(f"{what} is damaged (unreadable base64 text)")
+            return b""
+    if encoding == "quoted-printable":
+        return quopri.decodestring(data)
+    return data
+
+
+def _body_bytes(raw, part, problems, what):
+    data = raw[part.body_start:part.end]
+    return _decode_transfer(data, part.header("Content-Transfer-Encoding"), problems, what)
+
+
+def _text_of(data, charset, problems):
+    charset = (charset or "utf-8").strip().lower()
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        problems.append(f"some text is in an unknown character set ({charset[:40]}); it is shown "
+                        "as well as it could be read")
+        charset = "utf-8"
     for candidate in (charset, "utf-8", "cp1252"):
         try:
-            return payload.decode(candidate)
+            return data.decode(candidate)
         except (LookupError, UnicodeDecodeError):
             continue
-    problems.append(f"undecodable text part ({charset})")
-    return payload.decode("utf-8", "replace")
+    return data.decode("utf-8", "replace")
 
 
 _RAW_FILENAME = re.compile(r'(?:file)?name\*?=\s*(?:"([^"]*)"|([^;\s]+))', re.I)
@@ -428,82 +568,159 @@ def _filename(part):
                 name = match.group(1) or match.group(2)
                 break
     if not name:
-        name = part.get_param("name") if part.get_param("name") else None
+        try:
+            name = part.get_param("name") or None
+        except Exception:  # noqa: BLE001
+            name = None
         if isinstance(name, tuple):  # RFC 2231 triple
             name = email.utils.collapse_rfc2231_value(name)
     return decode_header_value(name) if name else ""
 
 
+_UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
+_WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\.|$)", re.I)
+
+
+def safe_filename(name, fallback="attachment"):
+    """A plain file name to offer for download: the last path component only, no control,
+    formatting or bidi characters, no leading dots, no characters Windows refuses, bounded."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Zl", "Zp"))
+    name = _UNSAFE_NAME_CHARS.sub("_", name)
+    name = _WS.sub(" ", name).strip().lstrip(".").strip().rstrip(". ")
+    if not name:
+        name = fallback
+    if _WINDOWS_DEVICES.match(name):
+        name = "_" + name
+    if len(name.encode("utf-8")) > MAX_FILENAME_BYTES:
+        stem, dot, extension = name.rpartition(".")
+        extension = dot + extension if dot and stem and len(extension) <= 16 else ""
+        stem = name[:len(name) - len(extension)]
+        budget = MAX_FILENAME_BYTES - len(extension.encode("utf-8"))
+        stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(". ")
+        name = (stem or fallback) + extension
+    return name
+
+
+def _default_name(ctype, index, payload=b""):
+    """The name of a file whose part has none: an attached message after its subject."""
+    if ctype in MESSAGE_TYPES:
+        subject = parse_headers(payload).subject
+        return safe_filename(subject[:120] + ".eml" if subject else "", f"message-{index + 1}.eml")
+    if ctype in REPORT_TYPES:
+        return REPORT_TYPES[ctype]
+    extension = mimetypes.guess_extension(ctype, strict=False) or ""
+    return f"attachment-{index + 1}{extension}"
+
+
+def _walk(raw, problems):
+    """Yield the leaf parts of a message (``_Part``), multiparts opened, bounded in depth and
+    count. Attached messages are leaves: their own parts belong to them, not to this message."""
+    count = 0
+    stack = [(_read_part(raw, 0, len(raw), ""), 0)]
+    while stack:
+        part, depth = stack.pop()
+        count += 1
+        if count > MAX_PARTS:
+            problems.append(f"more than {MAX_PARTS} parts; the rest is not shown")
+            return
+        if part.headers.get_content_maintype() == "multipart":
+            if depth >= MAX_DEPTH:
+                problems.append("parts nested too deep; the rest is not shown")
+                continue
+            ranges = _children(raw, part, problems)
+            if ranges is not None:
+                children = [_read_part(raw, start, end, f"{part.path}.{number}" if part.path
+                                       else str(number))
+                            for number, (start, end) in enumerate(ranges[:MAX_PARTS], start=1)]
+                if part.content_type == "multipart/digest":
+                    for child in children:  # RFC 2046 5.1.5: a digest's parts are messages
+                        if "content-type" not in child.headers:
+                            child.headers["Content-Type"] = "message/rfc822"
+                stack.extend((child, depth + 1) for child in reversed(children))
+                continue
+            part.unreadable = True
+        yield part
+
+
 def parse_message(raw):
-    """Headers, the text and HTML bodies, and the attachment list of one message."""
-    try:
-        msg = email.message_from_bytes(raw or b"", policy=email.policy.compat32)
-    except Exception as exc:  # noqa: BLE001
-        return ParsedMessage(headers=Headers(), problems=[f"unreadable message: {exc}"])
-    parsed = ParsedMessage(headers=parse_headers(raw or b""))
+    """Headers, the text and HTML bodies, and the attachment list of one message.
+
+    Attached messages and delivery reports are files of their own (``.eml`` named after their
+    subject): their text never joins this message's body. A file is listed once, under a
+    plain file name. What could not be read is said in ``problems``.
+    """
+    raw = raw or b""
+    parsed = ParsedMessage(headers=parse_headers(raw))
     problems = parsed.problems
     problems.extend(parsed.headers.problems)
-    texts, htmls = [], []
-    counter = [0]
-
-    def walk(part, path, depth):
-        counter[0] += 1
-        if counter[0] > MAX_PARTS:
-            if counter[0] == MAX_PARTS + 1:
-                problems.append(f"more than {MAX_PARTS} parts; the rest is not shown")
-            return
-        if depth > MAX_DEPTH:
-            problems.append("parts nested too deep; the rest is not shown")
-            return
-        if part.is_multipart():
-            children = part.get_payload() or []
-            for number, child in enumerate(children, start=1):
-                if isinstance(child, email.message.Message):
-                    walk(child, f"{path}.{number}" if path else str(number), depth + 1)
-            return
-        ctype = (part.get_content_type() or "text/plain").lower()
-        disposition = _part_header(part, "Content-Disposition").split(";")[0].strip().lower()
-        filename = _filename(part)
-        content_id = _part_header(part, "Content-ID").strip().strip("<>")
-        is_body = ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename
-        if is_body:
-            (htmls if ctype == "text/html" else texts).append(_part_text(part, problems))
-            return
-        try:
-            payload = part.get_payload(decode=True) or b""
-        except Exception:  # noqa: BLE001
-            payload = b""
-        parsed.attachments.append(Attachment(
-            part_id=path or "1", filename=filename or _default_name(ctype, len(parsed.attachments)),
-            content_type=ctype, size=len(payload), content_id=content_id,
-            inline=disposition == "inline" or (bool(content_id) and disposition != "attachment")))
-
-    walk(msg, "", 0)
-    parsed.text = "\n\n".join(t for t in texts if t)
-    parsed.html = "\n".join(h for h in htmls if h)
+    try:
+        _read_body(raw, parsed, problems)
+    except Exception as exc:  # noqa: BLE001 (last line of defence: a reader never fails here)
+        problems.append(f"part of this message could not be read ({exc.__class__.__name__})")
+    parsed.problems = list(dict.fromkeys(problems))  # each problem said once
     return parsed
 
 
-def _default_name(ctype, index):
-    if ctype == "message/rfc822":
-        return f"message-{index + 1}.eml"
-    return f"attachment-{index + 1}"
+def _read_body(raw, parsed, problems):
+    texts, htmls = [], []
+    seen_ids, seen_files = set(), set()
+    for part in _walk(raw, problems):
+        ctype = part.content_type
+        disposition = part.header("Content-Disposition").split(";")[0].strip().lower()
+        filename = _filename(part.headers)
+        content_id = part.header("Content-ID").strip().strip("<>").strip()
+        if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+            data = _body_bytes(raw, part, problems, "the text of this message")
+            if len(data) > MAX_TEXT_BYTES:
+                problems.append("the text is very long; only its beginning is shown")
+                data = data[:MAX_TEXT_BYTES]
+            text = _text_of(data, part.headers.get_content_charset(), problems)
+            (htmls if ctype == "text/html" else texts).append(text.replace("\r\n", "\n"))
+            continue
+        is_message = ctype in MESSAGE_TYPES or ctype in REPORT_TYPES
+        label = f"the attachment {filename!r}" if filename else "an attachment"
+        payload = _body_bytes(raw, part, problems, label)
+        key_id = content_id.lower()
+        digest = hashlib.sha256(payload).digest()
+        if (key_id and key_id in seen_ids) or (filename, digest) in seen_files:
+            continue  # the same file once more (same Content-ID, or same name and content)
+        if key_id:
+            seen_ids.add(key_id)
+        seen_files.add((filename, digest))
+        index = len(parsed.attachments)
+        name = safe_filename(filename, _default_name(ctype, index, payload)) if filename \
+            else _default_name(ctype, index, payload)
+        parsed.attachments.append(Attachment(
+            part_id=part.path or "1", filename=name, content_type=ctype, size=len(payload),
+            content_id=content_id,
+            inline=not is_message and (disposition == "inline" or
+                                       (bool(content_id) and disposition != "attachment"))))
+    parsed.text = "\n\n".join(t for t in texts if t)
+    parsed.html = "\n".join(h for h in htmls if h)
 
 
 def part_payload(raw, part_id):
-    """The decoded bytes of one part (as numbered by ``parse_message``), or None."""
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    node = msg
-    for step in part_id.split("."):
-        if not node.is_multipart():
-            return None if step != "1" or node is not msg else node.get_payload(decode=True)
-        children = node.get_payload()
-        index = int(step) - 1
-        if index >= len(children):
+    """The bytes of one part (as numbered by ``parse_message``) as a file holds them: an
+    attached message as its own raw ``.eml``, anything else decoded; None if there is none."""
+    raw = raw or b""
+    problems = []
+    node = _read_part(raw, 0, len(raw), "")
+    steps = str(part_id or "").split(".")
+    for depth, step in enumerate(steps):
+        if not step.isdigit() or depth >= MAX_DEPTH:
             return None
-        node = children[index]
-    return node.get_payload(decode=True)
-
+        if node.headers.get_content_maintype() != "multipart":
+            return _body_bytes(raw, node, problems, "") if step == "1" and node.path == "" and \
+                len(steps) == 1 else None
+        ranges = _children(raw, node, problems)
+        index = int(step) - 1
+        if ranges is None or not 0 <= index < len(ranges):
+            return None
+        start, end = ranges[index]
+        node = _read_part(raw, start, end, ".".join(steps[:depth + 1]))
+    return _body_bytes(raw, node, problems, "")
 
 # -- writing ---------------------------------------------------------------------------------------
 def new_message_id(domain):
