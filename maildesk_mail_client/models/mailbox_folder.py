@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..application.services import folder_mirror
+
 FOLDER_TYPES = [
     ("inbox", "Inbox"),
     ("starred", "Starred"),
@@ -10,9 +12,6 @@ FOLDER_TYPES = [
     ("trash", "Trash"),
     ("other", "Other"),
 ]
-# Sidebar order: special folders first, in this order, then the rest.
-TYPE_RANK = {"inbox": 1, "starred": 2, "sent": 3, "drafts": 4, "archive": 5, "spam": 6,
-             "trash": 7, "other": 90}
 SYNC_STATES = [
     ("never_synced", "Never synchronised"),
     ("backfill_pending", "History pending"),
@@ -24,6 +23,7 @@ SYNC_STATES = [
 class MailboxFolder(models.Model):
     _name = "mailbox.folder"
     _description = "Mailbox Folder"
+    # The one folder order (folder_mirror.TYPE_ORDER): the sidebar and the sync both follow it.
     _order = "account_id, sequence, name, id"
     _parent_store = False
 
@@ -74,8 +74,11 @@ class MailboxFolder(models.Model):
     @api.depends("folder_type", "imap_name", "delimiter")
     def _compute_sequence(self):
         for folder in self:
-            depth = (folder.imap_name or "").count(folder.delimiter) if folder.delimiter else 0
-            folder.sequence = TYPE_RANK.get(folder.folder_type, 90) * 10 + min(depth, 9)
+            folder.sequence = folder_mirror.sequence_of(
+                folder.folder_type, folder.imap_name, folder.delimiter)
+
+    def init(self):
+        folder_mirror.create_table(self.env.cr)
 
     @api.depends("backfill_total_estimate", "backfill_fetched_count", "sync_state")
     def _compute_backfill_progress(self):

@@ -5,6 +5,7 @@ from . import (
     test_attachment_route,
     test_browser_smoke,
     test_connect_wizard,
+    test_folder_changes,
     test_inbox_rpc,
     test_mailbox_account,
     test_mailbox_sync,

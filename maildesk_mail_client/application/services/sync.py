@@ -29,7 +29,7 @@ from ...infrastructure.providers.base import (
     ProviderError,
     ServerUnreachable,
 )
-from . import connections, index_writer, state_changes
+from . import connections, folder_mirror, index_writer, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -39,8 +39,6 @@ LEASE_TTL = 300  # seconds; renewed after every batch
 TIME_BUDGET = 240  # seconds one run may spend before leaving the rest for the next run
 BACKOFF_START = timedelta(minutes=2)
 BACKOFF_MAX = timedelta(hours=6)
-TYPE_ORDER = {"inbox": 0, "sent": 1, "drafts": 2, "archive": 3, "other": 4, "starred": 5,
-              "spam": 6, "trash": 7}
 
 class SyncResult(dict):
     """{'status': 'ok'|'busy'|'error'|'skipped', 'new': n, 'updated': n, 'removed': n, ...}"""
@@ -142,9 +140,12 @@ class _Run:
         try:
             self.provider = provider = connections.provider_for(account)
             with provider:
-                state_changes.apply_pending(self.env, account, provider, commit=self.checkpoint)
-                remote = provider.list_folders()
-                folders = self._sync_folders(remote)
+                # Folders first: a pending change then names a renamed folder by its new path,
+                # and none is applied with the UIDs of a folder whose UIDVALIDITY was reset.
+                folders = self._sync_folders(provider.list_folders())
+                self.checkpoint()
+                if state_changes.apply_pending(self.env, account, provider, commit=self.checkpoint):
+                    folders = self._sync_folders(provider.list_folders())  # moves changed them
                 self.checkpoint()
                 for folder, remote_folder in folders:
                     if time.monotonic() > self.deadline:
@@ -201,31 +202,7 @@ class _Run:
     # -- folders -------------------------------------------------------------------------------
     def _sync_folders(self, remote):
         """Mirror the server's folder list; return [(folder, remote)] in sync order."""
-        Folder = self.env["mailbox.folder"]
-        existing = {f.imap_name: f for f in Folder.search([("account_id", "=", self.account.id)])}
-        seen, pairs = set(), []
-        for item in sorted(remote, key=lambda r: (r.path.count(r.delimiter or "\0"), r.path)):
-            folder = existing.get(item.path)
-            parent = existing.get(item.parent_path) if item.parent_path else None
-            vals = {"delimiter": item.delimiter, "parent_id": parent.id if parent else False}
-            if folder:
-                if folder.parent_id != (parent or Folder) or folder.delimiter != item.delimiter:
-                    folder.write(vals)
-            else:
-                folder = Folder.create(dict(vals, account_id=self.account.id, name=item.name,
-                                            imap_name=item.path, folder_type=item.folder_type,
-                                            is_visible=item.selectable))
-                existing[item.path] = folder
-            seen.add(item.path)
-            if item.selectable:
-                pairs.append((folder, item))
-        gone = Folder.browse([f.id for path, f in existing.items() if path not in seen])
-        if gone:
-            _logger.info("MailDesk: folders gone from mailbox %s: %s", self.account.id,
-                         gone.mapped("imap_name"))
-            gone.unlink()
-        self.result["folders"] = len(pairs)
-        return sorted(pairs, key=lambda p: (TYPE_ORDER.get(p[0].folder_type, 4), p[0].imap_name))
+        return folder_mirror.mirror(self.env, self.account, remote, self.result)
 
     def _sync_folder(self, provider, folder, remote):
         if (folder.sync_state == "incremental" and remote.uidvalidity
@@ -238,7 +215,7 @@ class _Run:
         try:
             self._sync_folder_changes(provider, folder, remote)
         except FolderGone:
-            folder.unlink()
+            folder_mirror.remove_folders(self.env, self.account, folder)
             self.checkpoint()
 
     def _sync_folder_changes(self, provider, folder, remote):
@@ -350,6 +327,7 @@ class _Run:
         self.result["new"] += index_writer.write(self.cr, [
             index_writer.encode(account.id, account.provider, folder.id, meta, incoming, now)
             for meta in metas])
+        folder_mirror.restore_marks(self.env, account)  # marks kept from a removed row
 
     def _apply_flags(self, folder, changes):
         rows = [(folder.id, str(uid), "\\Seen" in flags, "\\Flagged" in flags,
@@ -372,29 +350,11 @@ class _Run:
         self.result["removed"] += self.cr.rowcount
 
     def _reset_folder(self, folder):
-        """UIDVALIDITY changed: the old UIDs mean nothing. Keep tags by Message-ID."""
-        self.cr.execute("""
-            SELECT i.message_id, r.tag_id FROM maildesk_index_tag_rel r
-              JOIN maildesk_message_index i ON i.id = r.index_id
-             WHERE i.folder_id = %s AND i.message_id IS NOT NULL
-        """, [folder.id])
-        self.saved_tags = (folder.id, self.cr.fetchall())
-        self.cr.execute("""DELETE FROM maildesk_message_index
-                            WHERE folder_id = %s AND NOT COALESCE(local_pending, FALSE)""",
-                        [folder.id])
-        folder.write({"last_uid": 0, "backfill_last_uid": 0, "backfill_fetched_count": 0,
-                      "last_highest_modseq": False, "sync_state": "never_synced"})
+        """UIDVALIDITY changed: the old UIDs mean nothing. Keep the marks by Message-ID."""
+        folder_mirror.reset_folder(self.env, self.account, folder)
 
     def _refresh_counts(self, folder, remote):
-        saved = getattr(self, "saved_tags", None)
-        if saved and saved[0] == folder.id and saved[1]:
-            execute_values(self.cr, """
-                INSERT INTO maildesk_index_tag_rel (index_id, tag_id)
-                SELECT DISTINCT i.id, v.tag_id FROM (VALUES %s) AS v(message_id, tag_id)
-                  JOIN maildesk_message_index i ON i.message_id = v.message_id AND i.folder_id = {folder}
-                ON CONFLICT DO NOTHING
-            """.replace("{folder}", str(int(folder.id))), saved[1])
-            self.saved_tags = None
+        folder_mirror.restore_marks(self.env, self.account)  # the folder's history is complete
         # A message we sent and filed locally has come back from the server: keep one row.
         self.cr.execute("""
             DELETE FROM maildesk_message_index p
