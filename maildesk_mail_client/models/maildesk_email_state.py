@@ -1,6 +1,13 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..application.services import mailbox_access
+
+# What a state row points at; the caller must be able to read each one (seed 003 rules key on
+# account_id, and the other two must lie in the same mailbox).
+REFERENCES = {"account_id": "mailbox.account", "index_id": "maildesk.message_index",
+              "target_folder_id": "mailbox.folder"}
+
 
 class MaildeskEmailState(models.Model):
     """A user's intent on a message (read, star, move, delete), kept until the server has it.
@@ -33,12 +40,37 @@ class MaildeskEmailState(models.Model):
     _index_unique = models.Constraint(
         "UNIQUE(index_id)", "A message has a single pending state change.")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        mailbox_access.require_references_readable(self, vals_list, REFERENCES)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        mailbox_access.require_references_readable(self, [vals], REFERENCES)
+        result = super().write(vals)
+        mailbox_access.require_still_writable(self)
+        return result
+
     @api.constrains("account_id", "index_id", "target_folder_id")
     def _check_same_mailbox(self):
-        # Rules key on account_id: a row must not point into another mailbox.
+        # Rules key on account_id: a row must not point into another mailbox. The message
+        # names no mailbox: the caller may not be allowed to know the other one.
         for state in self:
             if state.index_id.account_id != state.account_id or (
                     state.target_folder_id and state.target_folder_id.account_id != state.account_id):
                 raise ValidationError(self.env._(
-                    "A state change must stay within one mailbox: the message and the target "
-                    "folder must belong to %s.", state.account_id.display_name))
+                    "A state change must stay within one mailbox: the message, the mailbox and "
+                    "the target folder must belong together."))
+
+    def _is_pending_move(self):
+        """A move still to be applied (not a delete, which needs no target)."""
+        self.ensure_one()
+        return self.dirty_move and not self.is_delete
+
+    @api.constrains("target_folder_id", "dirty_move", "is_delete")
+    def _check_move_has_a_target(self):
+        # A move without a target would stop the sync of the whole mailbox for everyone.
+        for state in self:
+            if state._is_pending_move() and not state.target_folder_id:
+                raise ValidationError(self.env._(
+                    "A move needs a target folder in the message's own mailbox."))

@@ -1,8 +1,10 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 DEFAULT_MAX_AGE_SECONDS = 90
+ADMIN_GROUP = "maildesk_mail_client.group_mailbox_admin"
 
 
 class MaildeskUiPresence(models.Model):
@@ -16,6 +18,22 @@ class MaildeskUiPresence(models.Model):
     last_ping_at = fields.Datetime(required=True, default=fields.Datetime.now)
 
     _user_unique = models.Constraint("UNIQUE(user_id)", "A user has a single presence row.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("user_id", self.env.uid) != self.env.uid for vals in vals_list):
+            self._refuse_unless_admin()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # Seed 003 gives presence no record rule: a user's own row is enforced here.
+        if vals.get("user_id", self.env.uid) != self.env.uid or (self and self.user_id != self.env.user):
+            self._refuse_unless_admin()
+        return super().write(vals)
+
+    def _refuse_unless_admin(self):
+        if not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
+            raise AccessError(self.env._("You can only update your own presence."))
 
     @api.model
     def ping(self):

@@ -13,4 +13,5 @@ from . import (
     test_rules_upgrade,
     test_secrets,
     test_sync_imap,
+    test_write_rules,
 )

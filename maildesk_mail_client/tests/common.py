@@ -35,7 +35,8 @@ EXPECTED = {
     "maildesk.draft": dict(member=_all, outsider=_none, admin=_all, plain=_none),
     # not mailbox-bound: no record rule in seed 003
     "mail.message.tag": dict(member=_no_unlink, outsider=_no_unlink, admin=_all, plain=_none),
-    "maildesk.ui_presence": dict(member=_no_unlink, outsider=_no_unlink, admin=_all, plain=_none),
+    # someone else's presence row: readable, written by nobody but a Mailbox Admin
+    "maildesk.ui_presence": dict(member=_read_only, outsider=_read_only, admin=_all, plain=_none),
     "maildesk.account_lease": dict(member=_none, outsider=_none, admin=_all, plain=_none),
     # the user's own wizard row
     "mailbox.account.wizard": dict(member=_all, outsider=_all, admin=_all, plain=_none),

@@ -1,0 +1,311 @@
+"""Writes stay inside the caller's mailboxes: rules hold after a write as well as before.
+
+Odoo checks record rules on the existing rows before a write, and on new rows after a create.
+A write that points one's own row (draft, state change, presence) at another mailbox would
+pass those checks; these tests make it through the ORM as the persona and over JSON-RPC as a
+logged-in user, and check that no refusal names a mailbox the caller cannot read.
+"""
+import json
+
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from .common import MailDeskFixture
+
+FOREIGN_NAMES = ("Support", "support@example.com")
+
+
+class _WriteRulesFixture(MailDeskFixture):
+
+    @classmethod
+    def setUpWriteRules(cls):
+        cls.setUpMailDesk()
+        env = cls.env
+        # Otto (outsider) owns "Otto"; Mia (member) works support@ and a second mailbox.
+        cls.otto_row = cls.make_index_in(cls.personal_inbox, "Otto's own message")
+        cls.support_row = cls.make_index_in(cls.support_inbox, "Confidential support message")
+        cls.sales = env["mailbox.account"].create({
+            "name": "Sales", "email": "sales@example.com", "is_shared": True,
+            "owner_id": cls.member.id, "imap_host": "imap.example.com"})
+        cls.sales_inbox = env["mailbox.folder"].create({
+            "account_id": cls.sales.id, "name": "Inbox", "imap_name": "INBOX",
+            "folder_type": "inbox"})
+        cls.sales_row = cls.make_index_in(cls.sales_inbox, "Sales message")
+        cls.support_archive = env["mailbox.folder"].create({
+            "account_id": cls.support.id, "name": "Archive", "imap_name": "Archive",
+            "folder_type": "archive"})
+        cls.otto_draft = env["maildesk.draft"].create({
+            "account_id": cls.personal.id, "user_id": cls.outsider.id, "subject": "Otto's draft"})
+        cls.otto_state = env["maildesk.email_state"].create({
+            "account_id": cls.personal.id, "index_id": cls.otto_row.id})
+        cls.support_draft = env["maildesk.draft"].create({
+            "account_id": cls.support.id, "user_id": cls.member.id, "subject": "Support draft"})
+
+    @classmethod
+    def make_index_in(cls, folder, subject):
+        return cls.env["maildesk.message_index"].create({
+            "account_id": folder.account_id.id, "folder_id": folder.id,
+            "uid": str(next(cls._counter)), "subject": subject, "from_addr": "a@example.org"})
+
+    def assertNamesNoForeignMailbox(self, message):
+        for name in FOREIGN_NAMES:
+            self.assertNotIn(name, message)
+
+
+@tagged("post_install", "-at_install", "maildesk_security")
+class TestWriteRules(_WriteRulesFixture, TransactionCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpWriteRules()
+
+    def refused(self, exception, call):
+        with self.assertRaises(exception) as caught:
+            call()
+        self.env.invalidate_all()
+        message = str(caught.exception)
+        self.assertNamesNoForeignMailbox(message)
+        return message
+
+    # -- drafts --------------------------------------------------------------------------------
+    def test_a_draft_cannot_be_moved_into_a_mailbox_not_granted(self):
+        draft = self.otto_draft.with_user(self.outsider)
+        self.refused(AccessError, lambda: draft.write({"account_id": self.support.id}))
+        self.assertEqual(self.otto_draft.account_id, self.personal)
+        self.assertNotIn(self.otto_draft, self.env["maildesk.draft"].with_user(self.member).search([]))
+
+    def test_a_draft_cannot_be_created_in_a_mailbox_not_granted(self):
+        Draft = self.env["maildesk.draft"].with_user(self.outsider)
+        self.refused(AccessError, lambda: Draft.create({"account_id": self.support.id,
+                                                         "subject": "Phishing"}))
+
+    def test_a_draft_cannot_answer_a_message_of_a_mailbox_not_granted(self):
+        draft = self.otto_draft.with_user(self.outsider)
+        self.refused(AccessError, lambda: draft.write({"reply_to_index_id": self.support_row.id}))
+        self.assertFalse(self.otto_draft.reply_to_index_id)
+
+    def test_a_reply_across_two_of_ones_own_mailboxes_is_refused_without_naming_them(self):
+        draft = self.support_draft.with_user(self.member)
+        message = self.refused(ValidationError,
+                               lambda: draft.write({"reply_to_index_id": self.sales_row.id}))
+        self.assertNotIn("Sales", message)
+
+    def test_a_draft_is_written_in_the_callers_own_name(self):
+        Draft = self.env["maildesk.draft"].with_user(self.outsider)
+        self.refused(AccessError, lambda: Draft.create({
+            "account_id": self.personal.id, "user_id": self.member.id, "subject": "As Mia"}))
+        draft = self.otto_draft.with_user(self.outsider)
+        self.refused(AccessError, lambda: draft.write({"user_id": self.member.id}))
+        self.assertEqual(self.otto_draft.user_id, self.outsider)
+
+    def test_a_draft_cannot_point_at_an_odoo_document_the_caller_cannot_read(self):
+        draft = self.otto_draft.with_user(self.outsider)
+        self.refused(AccessError, lambda: draft.write({"model": "mailbox.account",
+                                                        "res_id": self.support.id}))
+        draft.write({"model": "mailbox.account", "res_id": self.personal.id})
+        self.assertEqual(self.otto_draft.res_id, self.personal.id)
+
+    def test_a_draft_may_move_between_two_of_ones_own_mailboxes(self):
+        draft = self.env["maildesk.draft"].with_user(self.member).create(
+            {"account_id": self.support.id, "subject": "Moving"})
+        draft.write({"account_id": self.sales.id})
+        self.assertEqual(draft.account_id, self.sales)
+
+    def test_a_file_of_another_mailboxs_draft_cannot_be_taken_or_moved(self):
+        Attachment = self.env["ir.attachment"]
+        secret = Attachment.with_user(self.member).create({
+            "name": "contract.pdf", "raw": b"%PDF secret", "res_model": "maildesk.draft",
+            "res_id": self.support_draft.id})
+        draft = self.otto_draft.with_user(self.outsider)
+        self.refused(AccessError, lambda: draft.write({"attachment_ids": [(4, secret.id)]}))
+        own = Attachment.with_user(self.outsider).create({
+            "name": "otto.txt", "raw": b"otto", "res_model": "maildesk.draft",
+            "res_id": self.otto_draft.id})
+        self.refused(AccessError, lambda: own.write({"res_id": self.support_draft.id}))
+        # the draft holding Otto's file cannot carry it into support@ either
+        draft.write({"attachment_ids": [(4, own.id)]})
+        self.refused(AccessError, lambda: draft.write({"account_id": self.support.id}))
+        self.assertEqual(own.sudo().res_id, self.otto_draft.id)
+
+    # -- state changes -------------------------------------------------------------------------
+    def test_a_state_change_cannot_be_moved_into_a_mailbox_not_granted(self):
+        """The hole: account and message changed together pass the same-mailbox constraint,
+        and the rule was checked on the old row only: the next sync would delete support's
+        message."""
+        state = self.otto_state.with_user(self.outsider)
+        self.refused(AccessError, lambda: state.write({
+            "account_id": self.support.id, "index_id": self.support_row.id,
+            "is_delete": True, "has_delete": True, "dirty_move": True}))
+        self.assertEqual(self.otto_state.account_id, self.personal)
+        self.assertFalse(self.otto_state.dirty_move)
+
+    def test_a_state_change_cannot_target_a_folder_of_a_mailbox_not_granted(self):
+        state = self.otto_state.with_user(self.outsider)
+        self.refused(AccessError, lambda: state.write({
+            "target_folder_id": self.support_archive.id, "has_move": True, "dirty_move": True}))
+        self.assertFalse(self.otto_state.target_folder_id)
+
+    def test_a_state_change_cannot_be_created_on_a_message_not_granted(self):
+        States = self.env["maildesk.email_state"].with_user(self.outsider)
+        self.refused(AccessError, lambda: States.create({
+            "account_id": self.support.id, "index_id": self.support_row.id}))
+
+    # -- presence ------------------------------------------------------------------------------
+    def test_a_user_updates_their_own_presence_only(self):
+        Presence = self.env["maildesk.ui_presence"]
+        mia = Presence.create({"user_id": self.member.id})
+        self.refused(AccessError, lambda: mia.with_user(self.outsider).write(
+            {"last_ping_at": "2020-01-01 00:00:00"}))
+        self.refused(AccessError, lambda: Presence.with_user(self.outsider).create(
+            {"user_id": self.make_fresh_user().id}))
+        otto = Presence.with_user(self.outsider).create({})
+        self.assertEqual(otto.user_id, self.outsider)
+        self.refused(AccessError, lambda: otto.write({"user_id": self.member.id}))
+        otto.write({"last_ping_at": "2021-01-01 00:00:00"})
+        Presence.with_user(self.member).ping()
+        self.assertEqual(Presence.online_user_ids([self.member.id]), [self.member.id])
+        mia.with_user(self.admin).write({"last_ping_at": "2020-01-01 00:00:00"})
+
+    # -- the services still work -----------------------------------------------------------------
+    def test_service_code_running_as_superuser_is_not_refused(self):
+        Sync = self.env["mailbox.sync"].with_user(self.member)
+        Sync.move_messages([self.support_row.id], self.support_archive.id)
+        state = self.env["maildesk.email_state"].search([("index_id", "=", self.support_row.id)])
+        self.assertEqual(state.target_folder_id, self.support_archive)
+        draft_id = Sync.save_draft(account_id=self.support.id, subject="Via the inbox",
+                                   reply_to_index_id=self.support_row.id)
+        Sync.save_draft(draft_id=draft_id, subject="Edited")
+        self.assertEqual(self.env["maildesk.draft"].browse(draft_id).subject, "Edited")
+
+
+@tagged("post_install", "-at_install", "maildesk_security")
+class TestStateChangeIntents(_WriteRulesFixture, TransactionCase):
+    """What a member writes into a shared mailbox's pending changes cannot break its sync."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpWriteRules()
+
+    def state_of(self, row):
+        return self.env["maildesk.email_state"].with_user(self.member).create(
+            {"account_id": row.account_id.id, "index_id": row.id})
+
+    def test_a_move_needs_a_target_folder(self):
+        States = self.env["maildesk.email_state"].with_user(self.member)
+        with self.assertRaises(ValidationError):
+            States.create({"account_id": self.support.id, "index_id": self.support_row.id,
+                           "has_move": True, "dirty_move": True})
+        state = self.state_of(self.support_row)
+        with self.assertRaises(ValidationError):
+            state.write({"has_move": True, "dirty_move": True})
+        state.write({"target_folder_id": self.support_archive.id, "has_move": True,
+                     "dirty_move": True})
+        state.write({"is_delete": True, "has_delete": True, "target_folder_id": False})
+
+    def test_a_move_into_another_of_ones_own_mailboxes_is_refused_without_naming_either(self):
+        state = self.state_of(self.support_row)
+        with self.assertRaises(ValidationError) as caught:
+            state.write({"target_folder_id": self.sales_inbox.id, "has_move": True,
+                         "dirty_move": True})
+        for name in ("Support", "Sales"):
+            self.assertNotIn(name, str(caught.exception))
+
+    def test_a_state_change_belongs_to_its_messages_mailbox(self):
+        States = self.env["maildesk.email_state"].with_user(self.member)
+        with self.assertRaises(ValidationError) as caught:
+            States.create({"account_id": self.sales.id, "index_id": self.support_row.id})
+        for name in ("Support", "Sales"):
+            self.assertNotIn(name, str(caught.exception))
+        state = self.state_of(self.support_row)
+        with self.assertRaises(ValidationError):
+            state.write({"account_id": self.sales.id})
+
+    @mute_logger("odoo.sql_db")
+    def test_a_state_change_without_a_message_is_refused(self):
+        States = self.env["maildesk.email_state"].with_user(self.member)
+        with self.assertRaises(IntegrityError), self.env.cr.savepoint():
+            States.create({"account_id": self.support.id, "seen": True, "has_seen": True})
+            self.env.flush_all()
+
+
+@tagged("post_install", "-at_install", "maildesk_security")
+class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
+    """The same attacks as a logged-in user calling JSON-RPC; the full error text is read."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpWriteRules()
+
+    def call(self, model, method, *args, **kwargs):
+        """(result, None) or (None, (error class name, message))."""
+        self.env.flush_all()
+        payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+            "model": model, "method": method, "args": list(args), "kwargs": kwargs}}
+        with mute_logger("odoo.http"):
+            response = self.url_open(f"/web/dataset/call_kw/{model}/{method}",
+                                     data=json.dumps(payload),
+                                     headers={"Content-Type": "application/json"})
+        answer = response.json()
+        self.env.invalidate_all()
+        if "error" in answer:
+            return None, (answer["error"]["data"]["name"], answer["error"]["data"]["message"])
+        return answer["result"], None
+
+    def assertRefused(self, error, name="odoo.exceptions.AccessError"):
+        self.assertIsNotNone(error, "the server accepted the write")
+        self.assertEqual(error[0], name)
+        self.assertNamesNoForeignMailbox(error[1])
+
+    def test_moving_a_draft_or_a_state_change_into_a_mailbox_not_granted(self):
+        self.authenticate("md_outsider", "md_outsider")
+        _result, error = self.call("maildesk.draft", "write", self.otto_draft.ids,
+                                   {"account_id": self.support.id})
+        self.assertRefused(error)
+        _result, error = self.call("maildesk.draft", "web_save", self.otto_draft.ids,
+                                   {"reply_to_index_id": self.support_row.id}, specification={})
+        self.assertRefused(error)
+        _result, error = self.call("maildesk.email_state", "write", self.otto_state.ids, {
+            "account_id": self.support.id, "index_id": self.support_row.id,
+            "is_delete": True, "dirty_move": True})
+        self.assertRefused(error)
+        _result, error = self.call("maildesk.email_state", "write", self.otto_state.ids, {
+            "target_folder_id": self.support_archive.id, "dirty_move": True})
+        self.assertRefused(error)
+        _result, error = self.call("maildesk.draft", "create", {
+            "account_id": self.personal.id, "user_id": self.member.id, "subject": "As Mia"})
+        self.assertRefused(error)
+        self.assertEqual(self.otto_draft.account_id, self.personal)
+        self.assertFalse(self.otto_draft.reply_to_index_id)
+        self.assertEqual(self.otto_state.account_id, self.personal)
+        self.assertFalse(self.otto_state.dirty_move)
+
+    def test_another_users_presence_cannot_be_written(self):
+        mia = self.env["maildesk.ui_presence"].create({"user_id": self.member.id})
+        self.authenticate("md_outsider", "md_outsider")
+        _result, error = self.call("maildesk.ui_presence", "write", mia.ids,
+                                   {"last_ping_at": "2020-01-01 00:00:00"})
+        self.assertRefused(error)
+        _result, error = self.call("maildesk.ui_presence", "create", {"user_id": self.member.id})
+        self.assertRefused(error)
+        result, error = self.call("maildesk.ui_presence", "ping")
+        self.assertIsNone(error)
+
+    def test_a_member_cannot_write_a_move_without_a_target(self):
+        self.authenticate("md_member", "md_member")
+        _result, error = self.call("maildesk.email_state", "create", {
+            "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
+            "has_move": True})
+        self.assertRefused(error, "odoo.exceptions.ValidationError")
+        _result, error = self.call("maildesk.email_state", "create", {
+            "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
+            "target_folder_id": self.sales_inbox.id})
+        self.assertRefused(error, "odoo.exceptions.ValidationError")
+        self.assertNotIn("Sales", error[1])
+        self.assertFalse(self.env["maildesk.email_state"].search(
+            [("index_id", "=", self.support_row.id)]))
