@@ -178,12 +178,19 @@ class MailProvider(ABC):
     def set_flags(self, path, uids, seen=None, starred=None): ...
 
     @abstractmethod
+    def add_flags(self, path, uids, flags):
+        """Add flags or keywords (``\\Answered``, ``$Forwarded``) to messages, leaving their
+        other flags; return the ones the folder could keep."""
+
+    @abstractmethod
     def move(self, path, uids, target_path):
         """Move messages; return {old uid: new uid} where the server tells (UIDPLUS)."""
 
     @abstractmethod
     def delete(self, path, uids, trash_path=None):
-        """Move to Trash, or expunge when already in Trash or there is none."""
+        """Move to Trash, or erase when already in Trash or there is none: only these
+        messages, never others a different program marked deleted (ProviderError if the
+        server cannot do that)."""
 
     @abstractmethod
     def append(self, path, raw, flags=(), when=None):

@@ -55,9 +55,16 @@ _VANISHED = re.compile(rb"(?:\(EARLIER\)\s*)?([\d:,]+)")
 _LIST_STATUS_ITEMS = "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)"
 
 
-def _quote(path):
-    encoded = imap_utf7.encode(path)
+def _quote(path, utf8=False):
+    """A folder name as a quoted string: UTF-8 once UTF8=ACCEPT is enabled (RFC 6855 3),
+    else modified UTF-7 (RFC 3501 5.1.3), where "&" is written "&-"."""
+    encoded = path.encode("utf-8") if utf8 else imap_utf7.encode(path)
     return b'"' + encoded.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+# A flag or keyword is an atom (RFC 3501 9: flag-keyword, flag-extension): nothing that could
+# end the list or start another command.
+_FLAG = re.compile(r"\\?[!#$&'+\-.0-9:;<=>?@A-Z^_`a-z|~]{1,100}")
 
 
 def _server_words(exc):
@@ -80,6 +87,7 @@ class ImapProvider(MailProvider):
         self.selected = None  # (path, readonly)
         self.round_trips = 0
         self._trash = None
+        self._permanent_flags = set()  # of the folder selected read-write
 
     # -- session ----------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -127,6 +135,11 @@ class ImapProvider(MailProvider):
             if wanted and "ENABLE" in self.capabilities:
                 enabled = self.client.enable(*wanted)
                 self.capabilities |= {"ENABLED:" + c.decode().upper() for c in enabled}
+        if self.utf8:
+            # Folder names now travel as UTF-8 both ways. imaplib's own UTF-8 mode is not used:
+            # it would wrap every APPENDed message in "UTF8 (...)" inside the literal itself.
+            self.client.folder_encode = False
+            self.client._imap._encoding = "utf-8"
         self.round_trips = 3
         return self
 
@@ -136,6 +149,23 @@ class ImapProvider(MailProvider):
                 self.client.logout()
         self.client = None
         self.selected = None
+
+    @property
+    def utf8(self):
+        """The server accepted UTF8=ACCEPT: folder names are UTF-8, not modified UTF-7."""
+        return "ENABLED:UTF8=ACCEPT" in self.capabilities
+
+    @property
+    def can_move(self):
+        return bool({"MOVE", "IMAP4REV2"} & self.capabilities)
+
+    @property
+    def can_expunge_uids(self):
+        """UID EXPUNGE (UIDPLUS, part of IMAP4rev2): expunge exactly our messages."""
+        return bool({"UIDPLUS", "IMAP4REV2"} & self.capabilities)
+
+    def _quote(self, path):
+        return _quote(path, self.utf8)
 
     @property
     def qresync(self):
@@ -157,6 +187,8 @@ class ImapProvider(MailProvider):
                 raise
         self.round_trips += 1
         self.selected = (path, readonly)
+        self._permanent_flags = {f.decode() if isinstance(f, bytes) else str(f)
+                                 for f in info.get(b"PERMANENTFLAGS", ())}
         return info
 
     def _raw(self, what, *args):
@@ -234,10 +266,9 @@ class ImapProvider(MailProvider):
                 out.append(item)
         return out
 
-    @staticmethod
-    def _decode_name(name):
+    def _decode_name(self, name):
         if isinstance(name, bytes):
-            return imap_utf7.decode(name)
+            return name.decode("utf-8", "replace") if self.utf8 else imap_utf7.decode(name)
         if isinstance(name, int):
             return str(name)
         return name
@@ -454,20 +485,41 @@ class ImapProvider(MailProvider):
             self._raw(f"updating flags in {path}", "STORE", ids, "+FLAGS.SILENT" if value else
                       "-FLAGS.SILENT", f"({flag})")
 
+    def find_message_id(self, path, message_id):
+        """UIDs in ``path`` of messages with this Message-ID header (ascending)."""
+        if not message_id or any(c in message_id for c in "\r\n\0"):
+            return []
+        self._select(path)
+        quoted = '"' + message_id.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return list(self._uid_search(f"looking for a message in {path}", "HEADER", "Message-ID",
+                                     quoted))
+
+    def _refuse_plain_expunge(self, what):
+        """A plain EXPUNGE would also erase every message another program marked \\Deleted
+        in the folder: without MOVE or UID EXPUNGE nothing is done, and the reason is said."""
+        raise ProviderError(
+            f"{what}: this server offers neither MOVE nor UID EXPUNGE (UIDPLUS), so removing "
+            "these messages would also erase the ones other mail programs marked as deleted; "
+            "nothing was changed. Delete them in another mail program, or ask the server's "
+            "administrator to enable UIDPLUS")
+
     def move(self, path, uids, target_path):
         if not uids:
             return {}
+        if not self.can_move and not self.can_expunge_uids:
+            self._refuse_plain_expunge(f"moving messages to {target_path}")
         self._select(path, readonly=False)
         imap = self.client._imap
         imap.untagged_responses.pop("OK", None)
         ids = imap_wire.uid_set(uids)
-        if "MOVE" in self.capabilities:
-            data = self._raw(f"moving messages to {target_path}", "MOVE", ids, _quote(target_path))
+        if self.can_move:
+            data = self._raw(f"moving messages to {target_path}", "MOVE", ids, self._quote(target_path))
         else:
-            data = self._raw(f"copying messages to {target_path}", "COPY", ids, _quote(target_path))
+            data = self._raw(f"copying messages to {target_path}", "COPY", ids,
+                             self._quote(target_path))
             self._raw(f"removing moved messages from {path}", "STORE", ids, "+FLAGS.SILENT",
                       "(\\Deleted)")
-            self._expunge(ids)
+            self._raw("expunging", "EXPUNGE", ids)
         texts = [d for d in (imap.untagged_responses.pop("OK", []) or []) + list(data or [])
                  if isinstance(d, bytes)]
         for text in texts:
@@ -478,25 +530,40 @@ class ImapProvider(MailProvider):
                 return {str(o): str(n) for o, n in zip(old, new, strict=False)}
         return {}
 
-    def _expunge(self, ids):
-        if "UIDPLUS" in self.capabilities:
-            self._raw("expunging", "EXPUNGE", ids)
-        else:
-            with self._talk("expunging"):
-                self.client.expunge()
-            self.round_trips += 1
-
     def delete(self, path, uids, trash_path=None):
+        """Move to Trash; in Trash (or with none), erase exactly these messages with UID
+        EXPUNGE. Never a plain EXPUNGE: that would take other programs' deletions along."""
         if not uids:
             return {}
         trash = trash_path or self._trash
         if trash and trash != path:
             return self.move(path, uids, trash)
+        if not self.can_expunge_uids:
+            self._refuse_plain_expunge(f"deleting messages in {path}")
         self._select(path, readonly=False)
         ids = imap_wire.uid_set(uids)
         self._raw(f"deleting messages in {path}", "STORE", ids, "+FLAGS.SILENT", "(\\Deleted)")
-        self._expunge(ids)
+        self._raw("expunging", "EXPUNGE", ids)
         return {}
+
+    def add_flags(self, path, uids, flags):
+        """Set flags or keywords (``\\Answered``, ``$Forwarded``) on messages; return the ones
+        stored. A keyword the folder cannot keep (not in PERMANENTFLAGS, no ``\\*``) is left
+        out rather than failing the whole change."""
+        flags = tuple(dict.fromkeys(flags))
+        bad = [f for f in flags if not isinstance(f, str) or not _FLAG.fullmatch(f)]
+        if bad:
+            raise ValueError(f"not an IMAP flag: {bad[0]!r}")
+        if not uids or not flags:
+            return ()
+        self._select(path, readonly=False)
+        permanent = {f.lower() for f in self._permanent_flags}
+        kept = tuple(f for f in flags if f.lower() in permanent or
+                     (not f.startswith("\\") and "\\*" in permanent))
+        if kept:
+            self._raw(f"updating flags in {path}", "STORE", imap_wire.uid_set(uids), "+FLAGS.SILENT",
+                      f"({' '.join(kept)})")
+        return kept
 
     def append(self, path, raw, flags=(), when=None):
         with self._talk(f"saving a message to {path}"):
