@@ -14,7 +14,7 @@ import threading
 
 from imapclient import imap_utf7
 
-from maildesk_mail_client.tests.mailservers import free_port
+from maildesk_mail_client.tests.mailservers import DroppingProxy
 
 # Commands whose quoted strings are folder names (or ASCII that encodes to itself, like the
 # date of APPEND or the "" and "*" of LIST).
@@ -49,30 +49,18 @@ def to_utf8(name):
     return b'"' + _escape(imap_utf7.decode(name).encode("utf-8")) + b'"'
 
 
-class Utf8AcceptFront:
-    def __init__(self, port):
-        self.target = port
-        self.port = free_port()
-        self.commands = []
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port))
-        self.listener.listen(16)
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
+def _close(*socks):
+    for sock in socks:
         with contextlib.suppress(OSError):
-            self.listener.close()
+            sock.shutdown(socket.SHUT_RDWR)
 
-    def __enter__(self):
-        return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+class Utf8AcceptFront(DroppingProxy):
+    """Listens like DroppingProxy (start, stop, ``port``), but translates instead of cutting."""
+
+    def __init__(self, port):
+        super().__init__(port)
+        self.commands = []
 
     def _accept(self):
         while True:
@@ -110,9 +98,7 @@ class Utf8AcceptFront:
         except OSError:
             pass
         finally:
-            for sock in (client, server):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+            _close(client, server)
 
     def _command(self, line, session):
         self.commands.append(line)
@@ -150,9 +136,7 @@ class Utf8AcceptFront:
         except OSError:
             pass
         finally:
-            for sock in (client, server):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+            _close(client, server)
 
     def _answer(self, line, session):
         if b"CAPABILITY " in line.upper() and b"UTF8=ACCEPT" not in line.upper():
