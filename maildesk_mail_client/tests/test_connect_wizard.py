@@ -1,9 +1,23 @@
 """Connect Mailbox: joining a shared mailbox with its address and password."""
+import json
+
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from .common import SUPPORT_PASSWORD, MailDeskFixture
+
+SERVICE_LOGGER = "odoo.addons.maildesk_mail_client.application.services.personal_connection"
+
+
+def wizard_table_text(env):
+    """Every wizard row as the database holds it, and the table's column names."""
+    env.flush_all()
+    env.cr.execute("SELECT coalesce(json_agg(w)::text, '') FROM mailbox_account_wizard w")
+    rows = env.cr.fetchone()[0]
+    env.cr.execute("""SELECT column_name FROM information_schema.columns
+                      WHERE table_name = 'mailbox_account_wizard'""")
+    return rows, {name for (name,) in env.cr.fetchall()}
 
 
 @tagged("post_install", "-at_install")
@@ -66,3 +80,106 @@ class TestConnectWizard(MailDeskFixture, TransactionCase):
         # another user is not affected
         self.connect(self.admin, "support@example.com", SUPPORT_PASSWORD)
         self.assertIn(self.admin, self.support.access_user_ids)
+
+    @mute_logger(SERVICE_LOGGER)
+    def test_resubmitting_one_row_does_not_reset_the_limit(self):
+        wizard = self.env["mailbox.account.wizard"].with_user(self.outsider).create(
+            {"email": "support@example.com", "password": "guess 0"})
+        for attempt in range(1, 10):
+            wizard.write({"password": f"guess {attempt}"})
+            with self.assertRaises(UserError):
+                wizard.action_connect_mailbox()
+        wizard.write({"password": SUPPORT_PASSWORD})
+        with self.assertRaises(UserError) as caught:
+            wizard.action_connect_mailbox()
+        self.assertIn("Too many connection attempts", str(caught.exception))
+        self.assertNotIn(self.outsider, self.support.access_user_ids)
+
+    @mute_logger(SERVICE_LOGGER)
+    def test_deleting_the_rows_does_not_reset_the_limit(self):
+        Wizard = self.env["mailbox.account.wizard"].with_user(self.outsider)
+        for attempt in range(10):
+            Wizard.create({"email": "support@example.com", "password": f"guess {attempt}"})
+        Wizard.search([]).unlink()
+        self.assertFalse(self.env["mailbox.account.wizard"].search(
+            [("create_uid", "=", self.outsider.id)]))
+        with self.assertRaises(UserError) as caught:
+            self.connect(self.outsider, "support@example.com", SUPPORT_PASSWORD)
+        self.assertIn("Too many connection attempts", str(caught.exception))
+        self.assertNotIn(self.outsider, self.support.access_user_ids)
+
+    def test_the_typed_password_is_not_stored_after_success_or_failure(self):
+        with self.assertRaises(UserError):
+            self.connect(self.outsider, "support@example.com", "typed-wrong-pw-5521")
+        self.connect(self.outsider, "support@example.com", SUPPORT_PASSWORD)
+        rows, columns = wizard_table_text(self.env)
+        self.assertNotIn("password", columns)
+        self.assertIn("support@example.com", rows)
+        self.assertNotIn("typed-wrong-pw-5521", rows)
+        self.assertNotIn(SUPPORT_PASSWORD, rows)
+
+
+@tagged("post_install", "-at_install", "maildesk_security")
+class TestConnectWizardJsonRpc(MailDeskFixture, HttpCase):
+    """The form's own calls (web_save, then the button) as a logged-in Mailbox User."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setUpMailDesk()
+
+    def call(self, model, method, *args, **kwargs):
+        """(result, None) or (None, error message)."""
+        self.env.flush_all()
+        payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+            "model": model, "method": method, "args": list(args), "kwargs": kwargs}}
+        with mute_logger("odoo.http", SERVICE_LOGGER):
+            answer = self.url_open(f"/web/dataset/call_kw/{model}/{method}",
+                                   data=json.dumps(payload),
+                                   headers={"Content-Type": "application/json"}).json()
+        self.env.invalidate_all()
+        if "error" in answer:
+            return None, answer["error"]["data"]["message"]
+        return answer["result"], None
+
+    def submit(self, wizard_ids, password, email="support@example.com"):
+        """Save the form as the browser does, then press Connect. Returns (ids, error)."""
+        vals = {"password": password} if wizard_ids else {"email": email, "password": password}
+        saved, error = self.call("mailbox.account.wizard", "web_save", wizard_ids, vals,
+                                 specification={"email": {}, "password": {}})
+        self.assertIsNone(error)
+        self.assertFalse(saved[0]["password"], "the typed password came back to the browser")
+        ids = [saved[0]["id"]]
+        _result, error = self.call("mailbox.account.wizard", "action_connect_mailbox", ids)
+        return ids, error
+
+    def test_guessing_through_the_form_is_bounded_and_leaves_no_password(self):
+        self.authenticate("md_outsider", "md_outsider")
+        ids, error = self.submit([], "rpc-guess-0")
+        self.assertIn("No mailbox open to personal connection", error)
+        rows, columns = wizard_table_text(self.env)
+        self.assertNotIn("password", columns)
+        self.assertNotIn("rpc-guess-0", rows)
+        for attempt in range(1, 5):  # the same row, resubmitted
+            _ids, error = self.submit(ids, f"rpc-guess-{attempt}")
+            self.assertIn("No mailbox open to personal connection", error)
+        _result, error = self.call("mailbox.account.wizard", "unlink", ids)
+        self.assertIsNone(error)
+        for attempt in range(5, 10):  # new rows
+            _ids, error = self.submit([], f"rpc-guess-{attempt}")
+            self.assertIn("No mailbox open to personal connection", error)
+        _ids, error = self.submit([], SUPPORT_PASSWORD)
+        self.assertIn("Too many connection attempts", error)
+        self.assertNotIn(self.outsider, self.support.access_user_ids)
+        rows, _columns = wizard_table_text(self.env)
+        for attempt in range(10):
+            self.assertNotIn(f"rpc-guess-{attempt}", rows)
+        self.assertNotIn(SUPPORT_PASSWORD, rows)
+
+    def test_a_successful_connection_leaves_no_password_either(self):
+        self.authenticate("md_outsider", "md_outsider")
+        _ids, error = self.submit([], SUPPORT_PASSWORD)
+        self.assertIsNone(error)
+        self.assertIn(self.outsider, self.support.access_user_ids)
+        rows, _columns = wizard_table_text(self.env)
+        self.assertNotIn(SUPPORT_PASSWORD, rows)
