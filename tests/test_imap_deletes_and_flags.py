@@ -1,14 +1,17 @@
 """Deleting and moving erase only our own messages, whatever the server offers; replies and
 forwards are marked on the server. Against real Dovecots with the capabilities servers have."""
+import contextlib
+import socket
+import threading
 import time
 
 import pytest
 from imapclient import IMAPClient
 
-from maildesk_mail_client.infrastructure.providers.base import ProviderError
+from maildesk_mail_client.infrastructure.providers.base import ProviderError, ServerUnreachable
 from maildesk_mail_client.infrastructure.providers.imap import ImapProvider
 from maildesk_mail_client.tests import mailservers
-from maildesk_mail_client.tests.mailservers import PASSWORD
+from maildesk_mail_client.tests.mailservers import PASSWORD, DroppingProxy
 
 BASE = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE SPECIAL-USE NAMESPACE"
 
@@ -122,3 +125,47 @@ def test_replies_and_forwards_are_marked_on_the_server(dovecot):
     assert b"\\Answered" in flags[2] and b"$Forwarded" in flags[3]
     assert b"\\Deleted" not in flags[2] and b"\\Seen" not in flags[2]  # nothing else changed
     assert b"$Forwarded" not in flags[2] and b"\\Answered" not in flags[3]
+
+
+class CountingFront(DroppingProxy):
+    """Counts the connections a client opens (and can cut the current one)."""
+
+    def __init__(self, port):
+        super().__init__(port)
+        self.opened = []
+
+    def _accept(self):
+        while not self._stop:
+            try:
+                client, _addr = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            self.opened.append((client, server))
+            threading.Thread(target=self._pipe, args=(client, server, None), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, None), daemon=True).start()
+
+
+def test_one_connection_serves_a_whole_block_and_a_lost_one_stays_lost(dovecot):
+    user, _other = mailbox(dovecot)
+    with CountingFront(dovecot.imap_port) as front:
+        imap = ImapProvider("127.0.0.1", front.port, security="none", login=user, password=PASSWORD)
+        with imap:
+            imap.list_folders()
+            assert imap.fetch_raw("INBOX", 2)
+            imap.set_flags("INBOX", ["2"], seen=True)
+            imap.add_flags("INBOX", ["2"], ["$Forwarded"])
+            imap.append("Sent", message("copy"))
+            imap.move("INBOX", ["3"], "Archive")
+            assert len(front.opened) == 1
+            for sock in front.opened[0]:  # the network fails
+                with contextlib.suppress(OSError):  # (the proxy closes the other side itself)
+                    sock.shutdown(socket.SHUT_RDWR)
+            with pytest.raises(ServerUnreachable):
+                imap.fetch_raw("INBOX", 2)
+            for call in (lambda: imap.fetch_raw("INBOX", 2), imap.list_folders,
+                         lambda: imap.set_flags("INBOX", ["2"], seen=False),
+                         lambda: imap.append("Sent", message("again"))):
+                with pytest.raises(ServerUnreachable, match="connection to the server was lost"):
+                    call()
+        assert len(front.opened) == 1  # nothing reconnected behind the caller's back

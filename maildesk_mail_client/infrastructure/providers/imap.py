@@ -151,6 +151,15 @@ class ImapProvider(MailProvider):
         self.selected = None
 
     @property
+    def session(self):
+        """The signed-in connection; once it was lost, every later command says so (a
+        ``with provider:`` block keeps one connection and never reconnects behind the caller)."""
+        if self.client is None:
+            raise ServerUnreachable(f"{self.host}:{self.port}: the connection to the server was "
+                                    "lost; nothing more was sent")
+        return self.client
+
+    @property
     def utf8(self):
         """The server accepted UTF8=ACCEPT: folder names are UTF-8, not modified UTF-7."""
         return "ENABLED:UTF8=ACCEPT" in self.capabilities
@@ -180,7 +189,7 @@ class ImapProvider(MailProvider):
             return None
         with self._talk(f"opening folder {path}"):
             try:
-                info = self.client.select_folder(path, readonly=readonly)
+                info = self.session.select_folder(path, readonly=readonly)
             except IMAPClientError as exc:
                 if "NONEXISTENT" in str(exc).upper() or "doesn't exist" in str(exc):
                     raise FolderGone(f"folder {path} no longer exists on the server") from exc
@@ -193,7 +202,7 @@ class ImapProvider(MailProvider):
 
     def _raw(self, what, *args):
         """Run a UID command through imaplib; return its data, counted as one round trip."""
-        imap = self.client._imap
+        imap = self.session._imap
         with self._talk(what):
             typ, data = imap.uid(*args)
             if typ != "OK":
@@ -206,7 +215,7 @@ class ImapProvider(MailProvider):
         if "LIST-STATUS" in self.capabilities:
             return self._list_with_status()
         with self._talk("listing folders"):
-            listed = self.client.list_folders()
+            listed = self.session.list_folders()
         self.round_trips += 1
         folders = [self._folder(flags, delimiter, name) for flags, delimiter, name in listed]
         for folder in folders:
@@ -215,13 +224,13 @@ class ImapProvider(MailProvider):
                 if self.condstore:
                     what.append(b"HIGHESTMODSEQ")
                 with self._talk(f"reading the status of {folder.path}"):
-                    status = self.client.folder_status(folder.path, what)
+                    status = self.session.folder_status(folder.path, what)
                 self.round_trips += 1
                 self._apply_status(folder, status)
         return [f for f in folders if f is not None]
 
     def _list_with_status(self):
-        imap = self.client._imap
+        imap = self.session._imap
         with self._talk("listing folders"):
             typ, data = imap._simple_command("LIST", '""', '"*"', "RETURN",
                                              f"(SPECIAL-USE STATUS {_LIST_STATUS_ITEMS})")
@@ -312,7 +321,7 @@ class ImapProvider(MailProvider):
     def _uid_search(self, what, *criteria):
         """UID SEARCH, ascending, 4 bytes a UID. With ESEARCH the server answers with ranges
         ("1:20000"), so even a very large folder costs no more than its array."""
-        imap = self.client._imap
+        imap = self.session._imap
         extended = "ESEARCH" in self.capabilities
         imap.untagged_responses.pop("ESEARCH", None)
         data = self._raw(what, "SEARCH", *(("RETURN", "(ALL)") if extended else ()), *criteria)
@@ -363,7 +372,7 @@ class ImapProvider(MailProvider):
             if server_modseq == stored_modseq:
                 return  # nothing changed, nothing expunged
             modifier = f"(CHANGEDSINCE {stored_modseq}{' VANISHED' if self.qresync else ''})"
-            imap = self.client._imap
+            imap = self.session._imap
             imap.untagged_responses.pop("VANISHED", None)
             data = self._raw(f"reading flag changes in {path}", "FETCH", f"1:{last_uid}",
                              "(UID FLAGS)", modifier)
@@ -414,7 +423,7 @@ class ImapProvider(MailProvider):
         preview = "PREVIEW" if "PREVIEW" in self.capabilities else f"BODY.PEEK[TEXT]<0.{PREVIEW_BYTES}>"
         items = (f"(UID FLAGS INTERNALDATE RFC822.SIZE "
                  f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})] {preview})")
-        imap = self.client._imap
+        imap = self.session._imap
         what = f"reading messages in {path}"
 
         def send(chunk):
@@ -509,7 +518,7 @@ class ImapProvider(MailProvider):
         if not self.can_move and not self.can_expunge_uids:
             self._refuse_plain_expunge(f"moving messages to {target_path}")
         self._select(path, readonly=False)
-        imap = self.client._imap
+        imap = self.session._imap
         imap.untagged_responses.pop("OK", None)
         ids = imap_wire.uid_set(uids)
         if self.can_move:
@@ -567,7 +576,7 @@ class ImapProvider(MailProvider):
 
     def append(self, path, raw, flags=(), when=None):
         with self._talk(f"saving a message to {path}"):
-            response = self.client.append(path, raw, flags=flags, msg_time=when)
+            response = self.session.append(path, raw, flags=flags, msg_time=when)
         self.round_trips += 1
         match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
         return match.group(2).decode() if match else None
@@ -578,9 +587,9 @@ class ImapProvider(MailProvider):
             return False
         self._select(path)
         with self._talk(f"waiting for mail in {path}"):
-            self.client.idle()
+            self.session.idle()
             try:
-                responses = self.client.idle_check(timeout=timeout)
+                responses = self.session.idle_check(timeout=timeout)
             finally:
-                self.client.idle_done()
+                self.session.idle_done()
         return bool(responses)
