@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..application.services import bodies, mailbox_access, sending, state_changes, sync
+from ..application.services import bodies, composing, mailbox_access, sending, state_changes, sync
 from ..application.services import mailbox_queries as queries
 
 
@@ -188,9 +188,9 @@ class MailboxSync(models.AbstractModel):
     @api.model
     def prepare_reply(self, index_id, reply_all=False):
         row = self._rows([index_id])
-        return sending.prepare_reply(row, bodies.get_body(row), reply_all=reply_all)
+        return composing.prepare_reply(row, bodies.get_body(row), reply_all=reply_all)
 
     @api.model
     def prepare_forward(self, index_id):
         row = self._rows([index_id])
-        return sending.prepare_forward(row, bodies.get_body(row))
+        return composing.prepare_forward(row, bodies.get_body(row))

@@ -1,14 +1,16 @@
 """Message bodies: served from the cache while fresh, else read from the server.
 
-A body is parsed, sanitised with Odoo's HTML sanitiser, stripped of remote images until the
-reader allows them, and cached in ``maildesk.ui_cache`` for ``maildesk.cache_retention_days``
-(default 30) days. The cache row follows the message's access rules.
+A body is parsed and its sender's HTML cached in ``maildesk.ui_cache`` for
+``maildesk.cache_retention_days`` (default 30) days; the cache row follows the message's
+access rules. What the browser gets is made by ``html_safety.sanitize`` for every answer, with
+remote images blocked unless this reader allowed them for this request: nothing stored, and
+nothing the sender wrote, decides whether remote content loads.
 """
 from datetime import timedelta
+from urllib.parse import quote
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tools import html_sanitize, plaintext2html
 
 from ...infrastructure import html_safety, mime
 from ...infrastructure.providers.base import ProviderError
@@ -16,6 +18,9 @@ from . import connections
 
 DEFAULT_RETENTION_DAYS = 30
 CACHE_PARAM = "maildesk.cache_retention_days"
+# Bodies cached under an older key were rendered by older code: never served, fetched again.
+CACHE_KEY = "body_v2"
+OLD_CACHE_KEYS = ("body",)
 
 
 def retention(env):
@@ -35,12 +40,14 @@ def get_body(row, allow_remote=False):
     Cache = env["maildesk.ui_cache"].sudo()
     cache = Cache.search([("index_id", "=", row.id)], limit=1)
     now = fields.Datetime.now()
-    body = (cache.json_cache or {}).get("body") if cache and cache.json_cache_until and \
-        cache.json_cache_until > now else None
-    if body is None:
+    stored = cache.json_cache if cache and isinstance(cache.json_cache, dict) else {}
+    fresh = cache and cache.json_cache_until and cache.json_cache_until > now
+    body = stored.get(CACHE_KEY) if fresh else None
+    if not _well_formed(body):
         body = _fetch_body(row)
         until = now + retention(env)
-        vals = {"json_cache": dict(cache.json_cache or {}, body=body), "json_cache_until": until,
+        kept = {k: v for k, v in stored.items() if k not in OLD_CACHE_KEYS}
+        vals = {"json_cache": dict(kept, **{CACHE_KEY: body}), "json_cache_until": until,
                 "cache_until": until}
         if cache:
             cache.write(vals)
@@ -49,11 +56,34 @@ def get_body(row, allow_remote=False):
         if bool(body["attachments"]) != row.has_attachments:
             # sudo: refine the list flag now that the real structure is known.
             row.sudo().has_attachments = bool(body["attachments"])
-    result = dict(body)
-    if allow_remote:
-        result["html"] = html_safety.allow_remote_images(result["html"])
-        result["remote_images_blocked"] = 0
+    return present(row, body, allow_remote=allow_remote)
+
+
+def _well_formed(body):
+    return isinstance(body, dict) and isinstance(body.get("source_html"), str) \
+        and isinstance(body.get("attachments"), list)
+
+
+def present(row, body, allow_remote=False):
+    """The body as the browser gets it: sanitised now, from the sender's markup."""
+    safe = html_safety.sanitize(body["source_html"], allow_remote=allow_remote,
+                                cid_url=inline_image_urls(row, body["attachments"]))
+    result = {k: v for k, v in body.items() if k != "source_html"}
+    result.update(html=safe.html, remote_images_blocked=safe.remote_blocked)
     return result
+
+
+def inline_image_urls(row, attachments):
+    """cid -> URL of the access-checked attachment route, for ``html_safety.sanitize``."""
+    by_cid = {html_safety.normalise_content_id(a.get("content_id")): a.get("part_id")
+              for a in attachments if a.get("content_id") and a.get("part_id")}
+    by_cid.pop("", None)
+
+    def url(content_id):
+        part_id = by_cid.get(content_id)
+        return f"/maildesk/attachment/{row.id}/{quote(str(part_id), safe='.')}?download=0" \
+            if part_id else None
+    return url
 
 
 def _fetch_body(row):
@@ -74,14 +104,13 @@ def _fetch_body(row):
 
 
 def render(raw):
+    """What is cached of a message: the sender's markup, never sanitised output (see
+    ``present``), the text, and the attachment list."""
     parsed = mime.parse_message(raw)
-    source_html = parsed.html or (plaintext2html(parsed.text) if parsed.text else "")
-    safe = html_sanitize(source_html, sanitize_style=True, strip_classes=True) or ""
-    safe, blocked = html_safety.block_remote_images(str(safe))
+    source_html = parsed.html or (html_safety.text_to_html(parsed.text) if parsed.text else "")
     return {
-        "html": safe,
+        "source_html": source_html,
         "text": parsed.text or mime.html_to_text(parsed.html),
-        "remote_images_blocked": blocked,
         "reply_to": parsed.headers.reply_to,
         "attachments": [
             {"part_id": a.part_id, "name": a.filename, "mimetype": a.content_type, "size": a.size,
@@ -97,8 +126,12 @@ def attachment_bytes(row, part_id):
     row.check_access("read")
     # sudo: as in _fetch_body.
     account = row.account_id.sudo()
-    with connections.provider_for(account) as provider:
-        raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
+    try:
+        with connections.provider_for(account) as provider:
+            raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
+    except ProviderError as exc:
+        raise UserError(row.env._("This attachment cannot be downloaded right now: %(words)s. "
+                                  "Try again in a moment.", words=exc)) from exc
     parsed = mime.parse_message(raw or b"")
     for attachment in parsed.attachments:
         if attachment.part_id == part_id:

@@ -1,4 +1,4 @@
-"""Drafts, sending, and the reply / reply-all / forward preparation.
+"""Drafts and sending (the reply / forward preparation is in ``composing``).
 
 Sending: build the message with correct threading headers -> SMTP -> a copy in the server's
 Sent folder (unless the account says the server files it itself) -> one index row for that
@@ -8,7 +8,6 @@ is deleted only once the SMTP server accepted the message; any failure before th
 import base64
 import email.utils
 import logging
-from html import escape
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -118,49 +117,3 @@ def _file_sent_copy(account, message, parent):
     existing = Index.search([("folder_id", "=", sent.id), ("uid", "=", vals["uid"])], limit=1)
     row = existing.write(vals) and existing if existing else Index.create(vals)
     return row.id
-
-
-# -- reply / forward preparation ----------------------------------------------------------
-def _quote(row, body_html):
-    when = row.date and fields.Datetime.to_string(row.date) or ""
-    who = escape(row.sender_display_name or row.from_addr or "")
-    return (f"<br/><br/><div>{when}, {who} &lt;{escape(row.from_addr or '')}&gt;:</div>"
-            f"<blockquote style=\"margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex\">"
-            f"{body_html}</blockquote>")
-
-
-def prepare_reply(row, body, reply_all=False):
-    """Composer values for a reply to ``row`` (already read by the caller)."""
-    account = row.account_id
-    subject = row.subject or ""
-    if not subject.lower().startswith("re:"):
-        subject = f"Re: {subject}".strip()
-    # A sender's Reply-To says where answers should go (lists, help desks, no-reply senders).
-    reply_to = split_addresses(body.get("reply_to"))
-    to = reply_to or ([row.from_addr] if row.from_addr else [])
-    cc = []
-    if reply_all:
-        # sudo: addresses of every MailDesk mailbox are left out of a reply-all.
-        own = {e.lower() for e in account.env["mailbox.account"].sudo().search([]).mapped("email")}
-        seen = {a.lower() for a in to} | own
-        for address in split_addresses(row.to_addrs) + split_addresses(row.cc_addrs):
-            bare = _bare(address)
-            if bare and bare not in seen:
-                seen.add(bare)
-                cc.append(address)
-    return {"account_id": account.id, "subject": subject, "to_emails": "\n".join(to),
-            "cc_emails": "\n".join(cc), "reply_to_index_id": row.id,
-            "reply_to_message_id": row.message_id or False,
-            "body_html": _quote(row, body["html"])}
-
-
-def prepare_forward(row, body):
-    subject = row.subject or ""
-    if not subject.lower().startswith(("fwd:", "fw:")):
-        subject = f"Fwd: {subject}".strip()
-    header = (f"<br/><br/><div>---------- Forwarded message ----------<br/>"
-              f"From: {escape(row.sender_display_name or '')} &lt;{escape(row.from_addr or '')}&gt;"
-              f"<br/>Date: {row.date or ''}<br/>Subject: {escape(row.subject or '')}<br/>"
-              f"To: {escape(row.to_addrs or '')}</div><br/>")
-    return {"account_id": row.account_id.id, "subject": subject, "to_emails": "",
-            "body_html": header + body["html"], "forward_attachments": body["attachments"]}

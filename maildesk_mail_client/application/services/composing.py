@@ -1,0 +1,60 @@
+"""Reply, reply-all and forward: the composer's starting values.
+
+The quoted body is a tree: header lines from the mail (names, addresses, subject) become text
+nodes and the body is the reader's already sanitised HTML (``bodies.get_body``), grafted in by
+``html_safety.quote`` and serialized again. Nothing from the mail is pasted into markup, so
+escaped text in a body or a header stays text in the composer.
+"""
+import email.utils
+
+from odoo import fields
+
+from ...infrastructure import html_safety
+from .sending import split_addresses
+
+
+def _bare(address):
+    return email.utils.parseaddr(address)[1].lower()
+
+
+def _quote(row, body_html):
+    when = row.date and fields.Datetime.to_string(row.date) or ""
+    who = row.sender_display_name or row.from_addr or ""
+    return html_safety.quote([f"{when}, {who} <{row.from_addr or ''}>:"], body_html)
+
+
+def prepare_reply(row, body, reply_all=False):
+    """Composer values for a reply to ``row`` (already read by the caller)."""
+    account = row.account_id
+    subject = row.subject or ""
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}".strip()
+    # A sender's Reply-To says where answers should go (lists, help desks, no-reply senders).
+    reply_to = split_addresses(body.get("reply_to"))
+    to = reply_to or ([row.from_addr] if row.from_addr else [])
+    cc = []
+    if reply_all:
+        # sudo: addresses of every MailDesk mailbox are left out of a reply-all.
+        own = {e.lower() for e in account.env["mailbox.account"].sudo().search([]).mapped("email")}
+        seen = {a.lower() for a in to} | own
+        for address in split_addresses(row.to_addrs) + split_addresses(row.cc_addrs):
+            bare = _bare(address)
+            if bare and bare not in seen:
+                seen.add(bare)
+                cc.append(address)
+    return {"account_id": account.id, "subject": subject, "to_emails": "\n".join(to),
+            "cc_emails": "\n".join(cc), "reply_to_index_id": row.id,
+            "reply_to_message_id": row.message_id or False,
+            "body_html": _quote(row, body["html"])}
+
+
+def prepare_forward(row, body):
+    subject = row.subject or ""
+    if not subject.lower().startswith(("fwd:", "fw:")):
+        subject = f"Fwd: {subject}".strip()
+    header = ["---------- Forwarded message ----------",
+              f"From: {row.sender_display_name or ''} <{row.from_addr or ''}>",
+              f"Date: {row.date or ''}", f"Subject: {row.subject or ''}", f"To: {row.to_addrs or ''}"]
+    return {"account_id": row.account_id.id, "subject": subject, "to_emails": "",
+            "body_html": html_safety.quote(header, body["html"], blockquote=False),
+            "forward_attachments": body["attachments"]}
