@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
 
 from ..application.services import secrets_vault, sync, sync_state
@@ -31,6 +31,15 @@ CONNECTION_STATES = [
 CONNECTION_FIELDS = {"imap_host", "imap_port", "imap_security", "imap_login", "password",
                      "smtp_host", "smtp_port", "smtp_security", "smtp_login", "smtp_password",
                      "gmail_refresh_token", "outlook_graph_refresh_token", "active"}
+
+# Where mail is read and sent, how the mailbox signs in and who may use it: Mailbox Admins
+# only, whatever the ACLs say (an ACL loosened later must not let a user point a shared
+# mailbox's credentials at their own server).
+ADMIN_ONLY_FIELDS = CONNECTION_FIELDS | set(secrets_vault.SECRET_FIELDS) | set(
+    secrets_vault.SECRET_FIELDS.values()) | {
+    "provider", "email", "append_sent_to_imap", "owner_id", "access_user_ids",
+    "allow_personal_connection", "gmail_access_token_expiration",
+    "outlook_graph_access_token_expiration"}
 
 
 class MailboxAccount(models.Model):
@@ -99,14 +108,16 @@ class MailboxAccount(models.Model):
         "Outlook Access Token", compute="_compute_secrets",
         inverse="_inverse_outlook_graph_access_token", groups=ADMIN_GROUP, copy=False)
 
-    password_encrypted = fields.Char(groups=ADMIN_GROUP, copy=False, prefetch=False)
-    smtp_password_encrypted = fields.Char(groups=ADMIN_GROUP, copy=False, prefetch=False)
-    gmail_refresh_token_encrypted = fields.Char(groups=ADMIN_GROUP, copy=False, prefetch=False)
-    gmail_access_token_encrypted = fields.Char(groups=ADMIN_GROUP, copy=False, prefetch=False)
+    # The ciphertext is read and written by secrets_vault only, as superuser: NO_ACCESS keeps
+    # it out of every RPC answer (read, search_read, web_read, export), even an admin's.
+    password_encrypted = fields.Char(groups=fields.NO_ACCESS, copy=False, prefetch=False)
+    smtp_password_encrypted = fields.Char(groups=fields.NO_ACCESS, copy=False, prefetch=False)
+    gmail_refresh_token_encrypted = fields.Char(groups=fields.NO_ACCESS, copy=False, prefetch=False)
+    gmail_access_token_encrypted = fields.Char(groups=fields.NO_ACCESS, copy=False, prefetch=False)
     outlook_graph_refresh_token_encrypted = fields.Char(
-        groups=ADMIN_GROUP, copy=False, prefetch=False)
+        groups=fields.NO_ACCESS, copy=False, prefetch=False)
     outlook_graph_access_token_encrypted = fields.Char(
-        groups=ADMIN_GROUP, copy=False, prefetch=False)
+        groups=fields.NO_ACCESS, copy=False, prefetch=False)
 
     password_is_set = fields.Boolean(
         "Password Stored", compute="_compute_secret_flags", groups=ADMIN_GROUP)
@@ -151,9 +162,8 @@ class MailboxAccount(models.Model):
                 account[field_name] = False
 
     def _inverse_secret(self, field_name):
-        column = secrets_vault.SECRET_FIELDS[field_name]
         for account in self:
-            account[column] = secrets_vault.seal(self.env, account[field_name])
+            secrets_vault.store(account, field_name, account[field_name])
 
     def _inverse_password(self):
         self._inverse_secret("password")
@@ -177,10 +187,11 @@ class MailboxAccount(models.Model):
                  "outlook_graph_refresh_token_encrypted", "provider")
     def _compute_secret_flags(self):
         for account in self:
-            account.password_is_set = bool(account.password_encrypted)
-            account.oauth_is_connected = bool(
-                (account.provider == "gmail" and account.gmail_refresh_token_encrypted)
-                or (account.provider == "outlook" and account.outlook_graph_refresh_token_encrypted))
+            account.password_is_set = secrets_vault.is_stored(account, "password")
+            account.oauth_is_connected = (
+                (account.provider == "gmail" and secrets_vault.is_stored(account, "gmail_refresh_token"))
+                or (account.provider == "outlook"
+                    and secrets_vault.is_stored(account, "outlook_graph_refresh_token")))
 
     def _compute_secret_key_status(self):
         status = secrets_vault.key_status()
@@ -200,8 +211,17 @@ class MailboxAccount(models.Model):
         if self.email and not self.name:
             self.name = self.email.strip()
 
+    def _check_admin_only_fields(self, vals_list):
+        if self.env.su or self.env.user.has_group(ADMIN_GROUP):
+            return
+        if any(ADMIN_ONLY_FIELDS & set(vals) for vals in vals_list):
+            raise AccessError(self.env._(
+                "Only a Mailbox Admin can change a mailbox's server settings, sign-in details or "
+                "who has access to it. Ask a Mailbox Admin."))
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_admin_only_fields(vals_list)
         for vals in vals_list:
             if "owner_id" in vals and not vals["owner_id"]:
                 raise ValidationError(self.env._(
@@ -216,6 +236,7 @@ class MailboxAccount(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_admin_only_fields([vals])
         if "owner_id" in vals:
             if not vals["owner_id"]:
                 raise ValidationError(self.env._(

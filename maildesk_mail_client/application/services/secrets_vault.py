@@ -87,6 +87,22 @@ def seal(env, plaintext):
     return _box(env).encrypt(plaintext)
 
 
+def store(account, field_name, plaintext):
+    """Seal ``plaintext`` into the encrypted column behind ``field_name`` (empty clears it).
+
+    The caller's right to set the credential is the ORM's: the plaintext fields are admin-only.
+    """
+    sealed = seal(account.env, plaintext)
+    # sudo: the encrypted columns are NO_ACCESS fields, out of every RPC answer; only this
+    # module reads or writes them, and the caller was allowed to write the plaintext field.
+    account.sudo()[SECRET_FIELDS[field_name]] = sealed
+
+
+def is_stored(account, field_name):
+    """Whether a credential is stored, without revealing anything about it."""
+    return bool(account.sudo()[SECRET_FIELDS[field_name]])
+
+
 def reveal(account, field_name):
     """Decrypt one credential of an account, for service code only."""
     env = account.env
