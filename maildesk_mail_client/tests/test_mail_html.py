@@ -45,7 +45,8 @@ class TestMailHtml(ImapCase):
     def test_escaped_markup_stays_text_when_read_replied_and_forwarded(self):
         row = self.synced(rfc822(
             "<script>alert(5)</script>", sender='"<img src=x onerror=alert(2)>" <eve@example.org>',
-            body=f"{ESCAPED} said the sender.<p>Also &lt;script&gt;alert(3)&lt;/script&gt;</p>", extra=HTML))
+            body=f"<html><body>{ESCAPED} said the sender.<p>Also &lt;script&gt;alert(3)&lt;/script&gt;</p>"
+                 "</body></html>", extra=HTML))
         message = self.Sync.get_message(row.id)
         reply = self.Sync.prepare_reply(row.id)
         forward = self.Sync.prepare_forward(row.id)
