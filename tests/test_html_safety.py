@@ -389,3 +389,9 @@ def test_style_attributes_keep_only_allowed_declarations(declarations, kept):
 def test_unparseable_or_empty_input_gives_an_empty_body():
     for payload in ("", "   ", None, "\x00\x00", "<!-- only a comment -->"):
         assert html_safety.sanitize(payload).html == '<div class="maildesk-body"></div>'
+
+
+def test_an_xhtml_mail_with_an_xml_declaration_is_read():
+    payload = ('<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">'
+               "<body><p>Quarterly figures</p></body></html>")
+    assert "<p>Quarterly figures</p>" in html_safety.sanitize(payload).html

@@ -19,6 +19,7 @@ anywhere and cannot run script.
 
 No Odoo import: this module is tested without Odoo (``tests/test_html_safety.py``).
 """
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -64,7 +65,8 @@ _TAG_ATTRIBUTES = {
     "time": {"datetime"}, "del": {"datetime"}, "ins": {"datetime"},
     "details": {"open"}, "hr": {"size", "noshade", "color"},
 }
-_URL_ATTRIBUTES = frozenset(("href", "src", "background"))
+_ALLOWED_ATTRIBUTES = {tag: frozenset(_GLOBAL_ATTRIBUTES | _TAG_ATTRIBUTES.get(tag, set()))
+                       for tag in ALLOWED_TAGS}
 _LINK_SCHEMES = frozenset(("http", "https", "mailto", "tel"))
 _RASTER_DATA = re.compile(r"data:image/(png|jpeg|jpg|gif|webp);base64,[A-Za-z0-9+/=\s]+\Z", re.I)
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -72,6 +74,8 @@ _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 # newlines anywhere. Other Unicode spaces are not stripped by browsers, but a URL that starts
 # with one is no URL we want either.
 _URL_STRIP = re.compile(r"[\t\n\r]")
+_URL_CONTROL = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
+_XML_DECLARATION = re.compile(r"<\?xml[^>]*>", re.I)
 _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 # -- CSS -----------------------------------------------------------------------------------
@@ -153,6 +157,7 @@ def _split_outside_strings(text, separator):
     return parts
 
 
+@functools.lru_cache(maxsize=2048)  # mail repeats the same style on every cell
 def filter_declarations(text):
     """A style attribute's declarations, kept only where property and value are allowed."""
     kept = []
@@ -264,7 +269,7 @@ def safe_link(value):
     """An ``href`` we keep: absolute http(s), mailto and tel only (no javascript:, data:,
     vbscript:, and no relative links, which would point into Odoo itself)."""
     url = _clean_url(value)
-    if not url or any(ord(c) < 0x20 or c in "\u2028\u2029" for c in url):
+    if not url or _URL_CONTROL.search(url):
         return None
     if _scheme(url) not in _LINK_SCHEMES:
         return None
@@ -315,13 +320,14 @@ class _Builder:
         return None  # relative (would hit Odoo with the reader's session), file:, javascript: ...
 
     def attributes(self, tag, source):
-        allowed = _GLOBAL_ATTRIBUTES | _TAG_ATTRIBUTES.get(tag, set())
+        allowed = _ALLOWED_ATTRIBUTES[tag]
         out = {}
         for raw_name, value in source.attrib.items():
             name = raw_name.lower() if isinstance(raw_name, str) else ""
             if name not in allowed or value is None:
                 continue
-            value = _XML_INVALID.sub("", value)
+            if _XML_INVALID.search(value):
+                value = _XML_INVALID.sub("", value)
             if name == "href":
                 value = safe_link(value)
             elif name in ("src", "background"):
@@ -376,11 +382,12 @@ def _parse(markup):
     markup = _XML_INVALID.sub("", markup[:MAX_INPUT])
     if not markup.strip():
         return None
-    parser = html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
-                             remove_blank_text=False, default_doctype=False)
+    # An XML declaration naming an encoding makes lxml refuse a str: the text is decoded already.
+    markup = _XML_DECLARATION.sub("", markup)
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
     try:
-        return html.document_fromstring(markup, parser=parser)
-    except (etree.ParserError, ValueError):
+        return etree.fromstring(markup, parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
 
 
