@@ -1,6 +1,11 @@
 """What the attachment route sends for a sender's file: type, disposition, name, headers."""
 import base64
 import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 import pytest
@@ -85,3 +90,43 @@ def test_every_answer_is_sandboxed_and_not_sniffed():
     assert "sandbox" in directives and "default-src 'none'" in directives
     assert dict(serving.SECURITY_HEADERS) == {k: v for k, v in headers.items()
                                               if k not in ("Content-Type", "Content-Disposition")}
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+PAGE_WITH_SCRIPT = (b"<p id=x>attachment</p>"
+                    b"<script>document.getElementById('x').setAttribute('data-ran', 'yes')</script>")
+
+
+class _PageHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        if self.path == "/ours":
+            for name, value in serving.SECURITY_HEADERS:
+                self.send_header(name, value)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(PAGE_WITH_SCRIPT)
+
+    def log_message(self, *_args):
+        pass
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="no Chromium: install Debian's chromium to run the browser check")
+def test_a_page_served_with_our_headers_runs_no_script_even_when_rendered():
+    """Worst case: a browser that renders an attachment as HTML despite type and disposition.
+    With our headers its script does not run; without them (the control) it does."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        def dom(path):
+            with tempfile.TemporaryDirectory() as profile:
+                return subprocess.run(
+                    [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                     f"--user-data-dir={profile}", "--dump-dom",
+                     f"http://127.0.0.1:{server.server_address[1]}{path}"],
+                    capture_output=True, text=True, timeout=90).stdout
+        assert 'data-ran="yes"' in dom("/plain"), "the control: without our headers the script runs"
+        ours = dom("/ours")
+        assert '<p id="x">attachment</p>' in ours, ours
+    finally:
+        server.shutdown()
