@@ -35,7 +35,7 @@ class TestResetSyncState(MailDeskFixture, TransactionCase):
             "account_id": self.support.id, "index_id": plain_row.id, "seen": True, "has_seen": True})
         unapplied = env["maildesk.email_state"].create({
             "account_id": self.support.id, "index_id": pending_row.id, "has_move": True,
-            "dirty_move": True})
+            "dirty_move": True, "target_folder_id": self.make_folder().id})
         env["maildesk.account_lease"].try_acquire(self.support.id, 300)
         other_row = self.make_index(self.personal_inbox)
 
