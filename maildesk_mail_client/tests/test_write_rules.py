@@ -170,6 +170,27 @@ class TestWriteRules(_WriteRulesFixture, TransactionCase):
         self.assertEqual(Presence.online_user_ids([self.member.id]), [self.member.id])
         mia.with_user(self.admin).write({"last_ping_at": "2020-01-01 00:00:00"})
 
+    # -- tags and their links ------------------------------------------------------------------
+    def test_a_tag_marking_messages_of_a_mailbox_not_granted_cannot_be_changed(self):
+        urgent = self.env["mail.message.tag"].create({"name": "Urgent"})
+        self.env["mailbox.sync"].with_user(self.member).update_tags(
+            [self.support_row.id], [urgent.id])
+        self.refused(AccessError, lambda: urgent.with_user(self.outsider).write(
+            {"name": "Ignore", "color": "#000000"}))
+        self.assertEqual(urgent.name, "Urgent")
+        urgent.with_user(self.member).write({"color": "#FF0000"})  # Mia works there
+        own = self.env["mail.message.tag"].with_user(self.outsider).create({"name": "Otto's"})
+        self.env["mailbox.sync"].with_user(self.outsider).update_tags([self.otto_row.id], [own.id])
+        own.write({"name": "Otto's tag"})
+
+    def test_tags_cannot_be_linked_to_messages_of_a_mailbox_not_granted(self):
+        tag = self.env["mail.message.tag"].with_user(self.outsider).create({"name": "Mine"})
+        Sync = self.env["mailbox.sync"].with_user(self.outsider)
+        self.refused(AccessError, lambda: Sync.update_tags([self.support_row.id], [tag.id]))
+        self.refused(AccessError, lambda: self.support_row.with_user(self.outsider).write(
+            {"tag_ids": [(4, tag.id)]}))
+        self.assertFalse(self.support_row.tag_ids)
+
     # -- the services still work -----------------------------------------------------------------
     def test_service_code_running_as_superuser_is_not_refused(self):
         Sync = self.env["mailbox.sync"].with_user(self.member)
@@ -295,6 +316,16 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
         self.assertRefused(error)
         result, error = self.call("maildesk.ui_presence", "ping")
         self.assertIsNone(error)
+
+    def test_a_tag_used_in_a_mailbox_not_granted_cannot_be_renamed(self):
+        urgent = self.env["mail.message.tag"].create({"name": "Urgent"})
+        self.support_row.tag_ids = urgent
+        self.authenticate("md_outsider", "md_outsider")
+        _result, error = self.call("mail.message.tag", "write", urgent.ids, {"name": "Ignore"})
+        self.assertRefused(error)
+        _result, error = self.call("mailbox.sync", "update_tags", self.support_row.ids, urgent.ids)
+        self.assertRefused(error)
+        self.assertEqual(urgent.name, "Urgent")
 
     def test_a_member_cannot_write_a_move_without_a_target(self):
         self.authenticate("md_member", "md_member")
