@@ -389,7 +389,8 @@ def test_style_attributes_keep_only_allowed_declarations(declarations, kept):
 
 def test_unparseable_or_empty_input_gives_an_empty_body():
     for payload in ("", "   ", None, "\x00\x00", "<!-- only a comment -->"):
-        assert html_safety.sanitize(payload).html == '<div class="maildesk-body"></div>'
+        assert html_safety.sanitize(payload).html == \
+            '<div class="maildesk-body" style="contain: paint"></div>'
 
 
 def test_an_xhtml_mail_with_an_xml_declaration_is_read():
@@ -418,3 +419,11 @@ def test_random_broken_markup_comes_out_inert(seed):
         for allow_remote in (False, True):
             safe = html_safety.sanitize(payload, allow_remote=allow_remote, cid_url=lambda _cid: ROUTE).html
             assert problems(safe, allow_remote) == [], (payload, safe)
+
+
+def test_the_body_cannot_paint_outside_its_box():
+    safe = html_safety.sanitize('<style>body, div { contain: none; margin-top: -500px }</style><div '
+                                'style="contain: none; margin-left: -9999px">fake Odoo button</div>').html
+    wrapper = html5lib.parse(safe).find(f".//{X}div")
+    assert (wrapper.get("class"), wrapper.get("style")) == ("maildesk-body", "contain: paint")
+    assert "contain: none" not in safe

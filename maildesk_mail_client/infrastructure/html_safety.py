@@ -27,6 +27,9 @@ from urllib.parse import unquote
 from lxml import etree, html
 
 WRAPPER_CLASS = "maildesk-body"
+# The wrapper paints nothing outside its own box (negative margins, overflowing widths), so a
+# mail cannot draw over Odoo's page; ``contain`` is not a property a sender may set.
+WRAPPER_STYLE = "contain: paint"
 NAME_PREFIX = "mdm-"  # a sender's class and id names live apart from Odoo's own
 MAX_INPUT = 4_000_000  # characters; a larger body is cut (the text part is still shown)
 
@@ -393,7 +396,7 @@ def _parse(markup):
 
 def sanitize_tree(markup, allow_remote=False, cid_url=None):
     """(wrapper element holding the safe body, number of remote images left out)."""
-    wrapper = etree.Element("div", {"class": WRAPPER_CLASS})
+    wrapper = etree.Element("div", {"class": WRAPPER_CLASS, "style": WRAPPER_STYLE})
     root = _parse(markup or "")
     if root is None:
         return wrapper, 0

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from odoo import fields
 from odoo.exceptions import UserError
 
-from ...infrastructure import html_safety, mime
+from ...infrastructure import attachment_serving, html_safety, mime
 from ...infrastructure.providers.base import ProviderError
 from . import connections
 
@@ -113,7 +113,8 @@ def render(raw):
         "text": parsed.text or mime.html_to_text(parsed.html),
         "reply_to": parsed.headers.reply_to,
         "attachments": [
-            {"part_id": a.part_id, "name": a.filename, "mimetype": a.content_type, "size": a.size,
+            {"part_id": a.part_id, "name": attachment_serving.safe_filename(a.filename),
+             "mimetype": a.content_type, "size": a.size,
              "content_id": a.content_id, "inline": a.inline}
             for a in parsed.attachments
         ],
