@@ -18,14 +18,17 @@ def message(subject):
             f"Message-ID: <{time.time_ns()}@example.org>\r\n\r\nbody of {subject}\r\n").encode()
 
 
-@pytest.fixture
-def utf8_front(dovecot):
-    with Utf8AcceptFront(dovecot.imap_port) as front:
-        yield front
+@pytest.mark.parametrize(("mode", "server"), [
+    ("modified utf-7", "dovecot"), ("utf8=accept", "dovecot"),
+    ("modified utf-7", "basic_dovecot"), ("utf8=accept", "basic_dovecot"),  # no LIST-STATUS
+])
+def test_non_ascii_folders_list_select_status_move_and_append(mode, server, request):
+    dovecot = request.getfixturevalue(server)
+    with Utf8AcceptFront(dovecot.imap_port) as utf8_front:
+        check_folders(dovecot, utf8_front, mode)
 
 
-@pytest.mark.parametrize("mode", ["modified utf-7", "utf8=accept"])
-def test_non_ascii_folders_list_select_status_move_and_append(dovecot, utf8_front, mode):
+def check_folders(dovecot, utf8_front, mode):
     user = dovecot.new_user()
     other = IMAPClient("127.0.0.1", dovecot.imap_port, ssl=False)  # another mail program
     other.login(user, PASSWORD)

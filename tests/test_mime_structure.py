@@ -2,6 +2,7 @@
 sees them: what is listed as a file, what the body shows, what the reader is told."""
 import base64
 import time
+import tracemalloc
 
 import pytest
 
@@ -227,3 +228,27 @@ def test_part_payload_refuses_paths_that_are_not_there():
     assert mime.part_payload(raw, "1.1") is None
     assert mime.part_payload(raw, "../1") is None
     assert mime.part_payload(raw, "1") == b"See the forwarded mail below."
+
+
+@pytest.mark.parametrize("body", [
+    b"--x\r\n" * 1_000_000,  # a million empty parts
+    b"X-Header: value\r\n" * 500_000,  # a "header block" that never ends
+], ids=["million boundaries", "endless header lines"])
+def test_hostile_bulk_is_read_in_bounded_time(body):
+    raw = (b"From: a@example.org\r\nSubject: bulk\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n"
+           b"--x\r\n" + body)
+    tracemalloc.start()
+    try:
+        parsed = mime.parse_message(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * len(raw)  # unbounded, a million part ranges alone took 120 MB here
+    assert parsed.headers.subject == "bulk" and len(parsed.attachments) <= mime.MAX_PARTS
+
+
+def test_an_absurd_boundary_is_reported():
+    raw = outer(TEXT, boundary="b" * 5000)
+    parsed = mime.parse_message(raw)
+    assert any("absurdly long boundary" in p for p in parsed.problems)
+    assert "See the forwarded mail below." in parsed.text

@@ -413,6 +413,8 @@ REPORT_TYPES = {  # machine-readable parts of delivery and read reports: offered
     "message/global-headers": "original-headers.txt",
 }
 MAX_TEXT_BYTES = 2_000_000  # of one text part shown as the body; the rest is cut
+MAX_HEADER_BLOCK = 256 * 1024  # bytes of one part's header block; what follows is its body
+MAX_BOUNDARY = 200  # characters (RFC 2046 allows 70)
 MAX_FILENAME_BYTES = 200  # UTF-8 bytes of a name offered for download
 
 
@@ -439,7 +441,8 @@ class _Part:
 def _header_end(raw, start, end):
     """(end of the header block, start of the body) of the part in ``raw[start:end]``."""
     pos = start
-    while pos < end:
+    end_of_headers = min(end, start + MAX_HEADER_BLOCK)
+    while pos < end_of_headers:
         line = _LINE.match(raw, pos, end).group(0)
         if not line:
             break
@@ -448,7 +451,7 @@ def _header_end(raw, start, end):
         if not _HEADER_LINE.match(line):
             return pos, pos  # a line that is no header starts the body (as the stdlib reads it)
         pos += len(line)
-    return end, end
+    return (end, end) if pos >= end else (pos, pos)
 
 
 def _read_part(raw, start, end, path):
@@ -472,6 +475,10 @@ def _children(raw, part, problems):
     if not boundary:
         problems.append("a multipart section has no boundary: its contents are shown as text")
         return None
+    if len(str(boundary)) > MAX_BOUNDARY:
+        problems.append("a multipart section has an absurdly long boundary: its contents are "
+                        "shown as text")
+        return None
     boundary = _unsurrogate(str(boundary)).encode("utf-8", "surrogateescape")
     delimiter = re.compile(rb"^--" + re.escape(boundary) + rb"(--)?[ \t]*(?:\r?\n|$)", re.M)
     ranges, start, closed = [], None, False
@@ -481,6 +488,8 @@ def _children(raw, part, problems):
         if match.group(1):
             closed = True
             break
+        if len(ranges) > MAX_PARTS:  # the walk shows no more than this anyway
+            return ranges
         start = match.end()
     if start is None:
         problems.append("a multipart section has none of its parts (its boundary was not found): "
