@@ -127,6 +127,19 @@ class TestFolderChanges(ImapCase):
             Remote("E2", None, 7, 8))}                       # E and F alike: none
         matches = {old: item.path for old, item in folder_mirror._renames(existing, listed).items()}
         self.assertEqual(matches, {"A": "A2", "C": "C2"})
+        # The hierarchy: a parent without a status follows its children; children whose
+        # UIDVALIDITY is not unique follow their parent.
+        p, px = folder("P"), folder("P/x", "31")
+        m, mk, mj = folder("M", "60"), folder("M/k", "61"), folder("M/j", "61")
+        existing = {x.imap_name: x for x in (p, px, m, mk, mj)}
+        listed = {r.path: r for r in (Remote("Q"), Remote("Q/x", 31), Remote("N", 60),
+                                      Remote("N/k", 61), Remote("N/j", 61))}
+        matches = {old: item.path for old, item in folder_mirror._renames(existing, listed).items()}
+        self.assertEqual(matches, {"P": "Q", "P/x": "Q/x", "M": "N", "M/k": "N/k", "M/j": "N/j"})
+        # A server that gives every folder the same UIDVALIDITY: it proves nothing.
+        x, y = folder("X", "1"), folder("Y", "1")
+        listed = {r.path: r for r in (Remote("Y", 1), Remote("Z", 1))}
+        self.assertEqual(folder_mirror._renames({"X": x, "Y": y}, listed), {})
 
     # -- deletions and resets ----------------------------------------------------------------
     def test_a_folder_deleted_and_filled_again_in_a_later_run_gets_its_tags_back(self):
@@ -147,7 +160,10 @@ class TestFolderChanges(ImapCase):
         self.assertEqual(len(report), 1, "the owner is told once")
         self.assertIn("1 message(s)", report[0])
 
+        # Someone who knows a Message-ID sends a message of their own with it: no tags for it.
+        self.deliver(rfc822("one", sender="Mallory <m@evil.example>", message_id="<one@x>"))
         self.sync()  # an ordinary run in between
+        self.assertFalse(self.row("one", "INBOX").tag_ids)
         self.other.create_folder("Clients")
         self.fill("Clients", "one", "two")
         self.sync()
@@ -201,7 +217,7 @@ class TestFolderChanges(ImapCase):
         self.other.delete_folder("Clients")
         time.sleep(1.1)  # Dovecot derives UIDVALIDITY from the clock
         self.other.create_folder("Clients")
-        self.fill("Clients", *names)
+        self.fill("Clients", *reversed(names))  # the old UIDs now name other messages
         # A run whose time is spent after some batches of the reloaded folder, then the next.
         budget, first = 0.05, None
         for _attempt in range(60):

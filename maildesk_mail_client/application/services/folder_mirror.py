@@ -7,7 +7,8 @@
 - Before index rows are removed (folder deleted on the server, UIDVALIDITY reset), the marks
   users put on them (tags, pending read/star/move/delete, "may be filed into Odoo") are kept
   by Message-ID in ``maildesk_kept_marks`` (``stash_marks``). Whenever a message with that
-  Message-ID is indexed again, in this run or a later one, in the same folder or another one
+  Message-ID (and the same sender, subject and date: anyone can send mail with a Message-ID
+  they have seen) is indexed again, in this run or a later one, in the same folder or another one
   of the mailbox, the marks go back onto it (``restore_marks``).
 - What cannot be kept is said: marks of messages without a Message-ID, and marks whose message
   did not come back within ``KEEP_DAYS``, are reported to the mailbox owner, once, with a count;
@@ -18,7 +19,7 @@ fixes the addon's models, and nothing but this module ever reads or writes the t
 """
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from psycopg2 import sql
@@ -43,6 +44,9 @@ def create_table(cr):
             id serial PRIMARY KEY,
             account_id integer NOT NULL REFERENCES mailbox_account(id) ON DELETE CASCADE,
             message_id varchar NOT NULL,
+            from_addr varchar,
+            subject varchar,
+            date timestamp without time zone,
             folder_id integer,
             folder_path varchar,
             tag_ids integer[] NOT NULL DEFAULT '{{}}',
@@ -50,6 +54,9 @@ def create_table(cr):
             state jsonb,
             kept_at timestamp without time zone NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
         )""")
+    for column, kind in (("from_addr", "varchar"), ("subject", "varchar"),
+                         ("date", "timestamp without time zone")):
+        cr.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {column} {kind}")
     cr.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_account_message_idx "
                f"ON {TABLE} (account_id, message_id)")
 
@@ -123,7 +130,10 @@ def _renames(existing, listed):
     def free(path):
         return path in new and path not in matches.values()
 
-    # 1. Same UIDVALIDITY, one folder each side.
+    # 1. Same UIDVALIDITY, one folder each side, and no other folder with it (some servers
+    #    give every folder the same one: it tells nothing then).
+    shared = Counter(f.uid_validity for f in existing.values() if f.uid_validity)
+    shared.update(str(r.uidvalidity) for r in listed.values() if r.uidvalidity)
     olds, news = defaultdict(list), defaultdict(list)
     for path, folder in gone.items():
         if folder.uid_validity:
@@ -132,7 +142,7 @@ def _renames(existing, listed):
         if item.uidvalidity:
             news[str(item.uidvalidity)].append(path)
     for validity, paths in olds.items():
-        if len(paths) == 1 and len(news.get(validity, ())) == 1:
+        if len(paths) == 1 and len(news.get(validity, ())) == 1 and shared[validity] == 2:
             matches[paths[0]] = new[news[validity][0]]
     # 2. The hierarchy: the child of a renamed parent moved with it, and a parent (often not
     #    selectable, so without a status) moved where all its renamed children went.
@@ -250,9 +260,9 @@ def stash_marks(env, account, folders):
     """, [folders.ids])
     lost = cr.fetchone()[0]
     cr.execute(f"""
-        INSERT INTO {TABLE} (account_id, message_id, folder_id, folder_path, tag_ids,
-                             ingest_allowed, state)
-        SELECT i.account_id, i.message_id, i.folder_id, f.imap_name,
+        INSERT INTO {TABLE} (account_id, message_id, from_addr, subject, date, folder_id,
+                             folder_path, tag_ids, ingest_allowed, state)
+        SELECT i.account_id, i.message_id, i.from_addr, i.subject, i.date, i.folder_id, f.imap_name,
                ARRAY(SELECT r.tag_id FROM maildesk_index_tag_rel r WHERE r.index_id = i.id
                       ORDER BY r.tag_id),
                COALESCE(i.ingest_allowed, FALSE) AND NOT EXISTS (
@@ -291,6 +301,9 @@ def restore_marks(env, account):
                EXISTS (SELECT 1 FROM maildesk_email_state s WHERE s.index_id = i.id)
           FROM {TABLE} k
           JOIN maildesk_message_index i ON i.message_id = k.message_id AND i.account_id = k.account_id
+               -- a Message-ID is no secret: anyone can send one, so the headers must match too
+               AND i.from_addr IS NOT DISTINCT FROM k.from_addr
+               AND i.subject IS NOT DISTINCT FROM k.subject AND i.date IS NOT DISTINCT FROM k.date
           JOIN mailbox_folder f ON f.id = i.folder_id
           LEFT JOIN mailbox_folder origin ON origin.id = k.folder_id
          WHERE k.account_id = %s AND NOT COALESCE(i.local_pending, FALSE)
