@@ -39,7 +39,11 @@ ADMIN_ONLY_FIELDS = CONNECTION_FIELDS | set(secrets_vault.SECRET_FIELDS) | set(
     secrets_vault.SECRET_FIELDS.values()) | {
     "provider", "email", "append_sent_to_imap", "owner_id", "access_user_ids",
     "allow_personal_connection", "gmail_access_token_expiration",
-    "outlook_graph_access_token_expiration"}
+    "outlook_graph_access_token_expiration",
+    # sync bookkeeping, written by the sync as superuser: a delta link is a URL the token is
+    # sent to, a cursor decides what is fetched, the state what the owner is told
+    "gmail_last_history_id", "outlook_delta_link", "outlook_delta_tokens", "connection_state",
+    "last_error", "last_error_at", "last_sync_at", "backoff_until", "sync_failure_count"}
 
 
 class MailboxAccount(models.Model):
