@@ -53,3 +53,25 @@ def test_other_projects_mail_is_read_safely(path):
             hollow = mime.parse_message(raw.replace(payload, b"X-Gone: yes\r\n\r\nX\r\n", 1))
             assert (hollow.text, hollow.html) == (parsed.text, parsed.html), attachment
     assert len({(a.filename, a.size, a.content_id) for a in parsed.attachments}) == len(parsed.attachments)
+
+
+@pytest.mark.parametrize(("name", "files", "text_starts", "text_lacks"), [
+    ("cpython-msg_02.txt", ["[Ppp] testing #1.eml", "message-2.eml", "[Ppp] testing #3.eml",
+                            "[Ppp] testing #4.eml", "[Ppp] testing #5.eml"],
+     "Send Ppp mailing list submissions", "hello"),
+    ("cpython-msg_44.txt", ["msg.txt"], "", "mirror"),
+    ("dovecot-thirdparty-007.eml", ["my opinion.eml", "i disagree.eml", "funny hat.eml"], "", ""),
+    ("flanker-bounce-mailbox-full.eml", ["delivery-status.txt", "original-headers.txt"],
+     "*** ATTENTION ***", "Final-Recipient"),
+    ("flanker-complaints-yahoo.eml", ["feedback-report.txt", "Some subject.eml"],
+     "This is an email abuse report", "Feedback-Type"),
+    ("flanker-disposition-notification.eml", ["disposition-notification.txt", "Hi.eml"],
+     "The message sent on 1995 Sep 19", "Disposition:"),
+    ("flanker-enclosed-global.eml", ["thanks.eml"], "Hello", "thanks"),
+])
+def test_known_messages_read_as_a_person_expects(name, files, text_starts, text_lacks):
+    parsed = mime.parse_message((DATA / name).read_bytes())
+    assert [a.filename for a in parsed.attachments] == files
+    assert parsed.text.startswith(text_starts)
+    if text_lacks:
+        assert text_lacks not in parsed.text + parsed.html

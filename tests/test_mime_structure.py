@@ -7,6 +7,8 @@ import tracemalloc
 import pytest
 
 from maildesk_mail_client.infrastructure import mime
+from maildesk_mail_client.infrastructure.providers.imap import ImapProvider
+from maildesk_mail_client.tests.mailservers import PASSWORD
 
 INNER = (b"From: Bob <bob@example.org>\r\nTo: alice@example.org\r\nSubject: Quarterly figures\r\n"
          b"Message-ID: <inner@example.org>\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n"
@@ -252,3 +254,15 @@ def test_an_absurd_boundary_is_reported():
     parsed = mime.parse_message(raw)
     assert any("absurdly long boundary" in p for p in parsed.problems)
     assert "See the forwarded mail below." in parsed.text
+
+
+def test_a_forwarded_message_read_from_the_server_downloads_byte_for_byte(dovecot):
+    user = dovecot.new_user()
+    dovecot.deliver(user, outer(TEXT, b"Content-Type: message/rfc822\r\n\r\n" + INNER))
+    with ImapProvider("127.0.0.1", dovecot.imap_port, security="none", login=user,
+                      password=PASSWORD) as imap:
+        raw = imap.fetch_raw("INBOX", 1)
+    parsed = mime.parse_message(raw)
+    assert [(a.filename, a.size) for a in parsed.attachments] == [("Quarterly figures.eml", len(INNER))]
+    assert mime.part_payload(raw, parsed.attachments[0].part_id) == INNER
+    assert_inner_text_not_in_body(parsed)
