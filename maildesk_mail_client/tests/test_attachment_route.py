@@ -134,3 +134,25 @@ class TestAttachmentRoute(ImapHttpCase):
         self.assertTrue(names[1].startswith("bell") and "gnp.exe" in names[1], names[1])
         self.assertNotIn("=", names[2])
         self.assertTrue(names[2].endswith("evil.html"), names[2])
+
+    def test_an_inline_image_in_the_body_is_served_by_the_route_to_members_only(self):
+        raw = (b"From: a@example.org\r\nSubject: Logo\r\nMIME-Version: 1.0\r\n"
+               b"Content-Type: multipart/related; boundary=zz\r\n\r\n"
+               b"--zz\r\nContent-Type: text/html\r\n\r\n<p><img src=\"cid:logo@mail.example\"></p>\r\n"
+               + part("image/png", 'inline; filename="logo.png"', PNG).replace(
+                   b"Content-Disposition", b"Content-ID: <logo@mail.example>\r\nContent-Disposition")
+               + b"--zz--\r\n")
+        self.deliver(raw)
+        self.sync()
+        row = self.rows()
+        body = self.env["mailbox.sync"].with_user(self.member).get_message(row.id)["body_html"]
+        source = re.search(r'<img src="([^"]+)"', body).group(1).replace("&amp;", "&")
+        self.assertTrue(source.startswith(f"/maildesk/attachment/{row.id}/"), body)
+        self.authenticate("md_member", "md_member")
+        image = self.url_open(source)
+        self.assertEqual((image.status_code, image.headers["Content-Type"], image.content),
+                         (200, "image/png", PNG))
+        self.assertEqual(disposition_params(image.headers["Content-Disposition"])[0], "inline")
+        self.assertSandboxed(image)
+        self.authenticate("md_outsider", "md_outsider")
+        self.assertEqual(self.url_open(source).status_code, 404)
