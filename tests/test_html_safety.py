@@ -345,6 +345,7 @@ def test_an_ordinary_newsletter_keeps_its_layout_and_links():
     payload = """<html><head><style>
       .button { background-color: #0a7; color: #fff !important; padding: 8px 12px }
       @media (max-width: 600px) { .column { width: 100% } }
+      @media(max-width:480px){.body{color:red}}
       body { font-family: "Segoe UI", Arial, sans-serif }
     </style></head><body>
     <table width="600" cellpadding="0" align="center" style="border-collapse: collapse">
@@ -365,6 +366,7 @@ def test_an_ordinary_newsletter_keeps_its_layout_and_links():
             ": 8px 12px }") in css
     assert "@media (max-width: 600px)" in css and ".maildesk-body .mdm-column { width: 100% }" in css
     assert '.maildesk-body { font-family: "Segoe UI", Arial, sans-serif }' in css
+    assert "@media (max-width:480px) {\n.maildesk-body .mdm-body { color: red }\n}" in css
     assert "color: rgb(20, 20, 20); font-size: 14px" in safe
     assert "Hello Ann," in " ".join(texts(safe).split())
 

@@ -185,7 +185,7 @@ def _scope_selector(selector):
         part = " ".join(part.split())
         if not part:
             continue
-        part = re.sub(r"(?<![\w-])(?:html|body)(?![\w-])", "", part, flags=re.I).strip()
+        part = re.sub(r"(?<![\w.#-])(?:html|body)(?![\w-])", "", part, flags=re.I).strip()
         part = re.sub(r"([.#])(-?[A-Za-z_][\w-]*)", lambda m: m.group(1) + NAME_PREFIX + m.group(2),
                       part)
         if re.search(r"[.#](?!" + NAME_PREFIX + ")", part) or part[:1] in ("+", "~"):
@@ -233,7 +233,7 @@ def filter_stylesheet(text, _nested=False):
     out = []
     for prelude, body in _css_blocks(text):
         if prelude.startswith("@"):
-            keyword, _, query = prelude[1:].partition(" ")
+            keyword, query = re.match(r"@([\w-]*)(.*)", prelude, re.S).groups()
             if keyword.lower() != "media" or _nested or not _CSS_MEDIA.match(query.strip() or "all") \
                     or re.search(r"[\w-]\(", query):
                 continue
