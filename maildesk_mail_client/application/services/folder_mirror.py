@@ -226,8 +226,8 @@ def _drop_moves_into(env, account, folders):
             "%(count)s message(s) you moved to %(folders)s in %(mailbox)s were not moved: the "
             "folder was deleted on the mail server. The messages stay where they are; move them "
             "again if you still want to.", count=len(mine), folders=names, mailbox=account.email))
-    mine = states.index_id.filtered(lambda r: r.pending_move_to_id in folders)
-    mine.write({"pending_move_to_id": False})
+    states.index_id.filtered(lambda r: r.pending_move_to_id in folders).write(
+        {"pending_move_to_id": False})
     for state in states:
         vals = {"target_folder_id": False, "has_move": False}
         if not state.is_delete:
