@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..application.services import mailbox_access
 
@@ -7,6 +7,9 @@ from ..application.services import mailbox_access
 # account_id, and the other two must lie in the same mailbox).
 REFERENCES = {"account_id": "mailbox.account", "index_id": "maildesk.message_index",
               "target_folder_id": "mailbox.folder"}
+# How applying went: written by the sync (as superuser) only, so nobody can postpone or
+# rewrite the outcome of someone else's change.
+APPLY_BOOKKEEPING = {"apply_attempts", "next_try_at", "last_error"}
 
 
 class MaildeskEmailState(models.Model):
@@ -42,14 +45,21 @@ class MaildeskEmailState(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        mailbox_access.require_references_readable(self, vals_list, REFERENCES)
+        self._check_caller_values(vals_list)
         return super().create(vals_list)
 
     def write(self, vals):
-        mailbox_access.require_references_readable(self, [vals], REFERENCES)
+        self._check_caller_values([vals])
         result = super().write(vals)
         mailbox_access.require_still_writable(self)
         return result
+
+    def _check_caller_values(self, vals_list):
+        mailbox_access.require_references_readable(self, vals_list, REFERENCES)
+        if not self.env.su and any(APPLY_BOOKKEEPING & set(vals) for vals in vals_list):
+            raise AccessError(self.env._(
+                "How a change was applied is recorded by MailDesk only: record the change again "
+                "instead."))
 
     @api.constrains("account_id", "index_id", "target_folder_id")
     def _check_same_mailbox(self):

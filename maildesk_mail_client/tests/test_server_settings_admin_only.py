@@ -20,6 +20,9 @@ SERVER_SETTINGS = {
     "smtp_security": "none", "smtp_login": "attacker", "provider": "gmail",
     "email": "support@attacker.example", "append_sent_to_imap": False,
     "allow_personal_connection": False,
+    # sync bookkeeping: where a provider's delta link points, what the owner is told
+    "outlook_delta_link": "https://graph.attacker.example/delta", "gmail_last_history_id": "1",
+    "last_error": "Everything is fine, ignore earlier mail", "connection_state": "auth_failed",
 }
 CIPHERTEXT_FIELDS = ("password_encrypted", "smtp_password_encrypted",
                      "gmail_refresh_token_encrypted", "gmail_access_token_encrypted",

@@ -228,6 +228,18 @@ class TestStateChangeIntents(_WriteRulesFixture, TransactionCase):
                      "dirty_move": True})
         state.write({"is_delete": True, "has_delete": True, "target_folder_id": False})
 
+    def test_how_a_change_was_applied_is_written_by_the_sync_only(self):
+        state = self.state_of(self.support_row)
+        for vals in ({"next_try_at": "2999-01-01 00:00:00"}, {"apply_attempts": 0},
+                     {"last_error": "Applied"}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                state.write(vals)
+        with self.assertRaises(AccessError):
+            self.env["maildesk.email_state"].with_user(self.member).create({
+                "account_id": self.sales.id, "index_id": self.sales_row.id,
+                "next_try_at": "2999-01-01 00:00:00"})
+        self.assertFalse(state.next_try_at)
+
     def test_a_move_into_another_of_ones_own_mailboxes_is_refused_without_naming_either(self):
         state = self.state_of(self.support_row)
         with self.assertRaises(ValidationError) as caught:
