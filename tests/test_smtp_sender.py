@@ -6,7 +6,7 @@ from imapclient import IMAPClient
 
 from maildesk_mail_client.infrastructure import mime
 from maildesk_mail_client.infrastructure.providers.base import AuthenticationFailed, ServerUnreachable
-from maildesk_mail_client.infrastructure.providers.smtp import SmtpSender
+from maildesk_mail_client.infrastructure.providers.smtp import DeliveryUncertain, SmtpRefused, SmtpSender
 from maildesk_mail_client.tests.mailservers import PASSWORD, SmtpReceiver, free_port
 
 
@@ -73,3 +73,51 @@ def test_sending_with_an_oauth_token_and_a_revoked_one(dovecot, oauth):
         with pytest.raises(AuthenticationFailed, match="535"):
             sender.send(msg, "team@example.com", [f"{user}@example.com"])
         assert len(server.messages) == 1
+
+
+def _inbox_count(dovecot, user):
+    client = IMAPClient("127.0.0.1", dovecot.imap_port, ssl=False)
+    client.login(user, PASSWORD)
+    try:
+        return client.select_folder("INBOX", readonly=True)[b"EXISTS"]
+    finally:
+        client.logout()
+
+
+def test_a_partial_refusal_names_each_refused_recipient_and_the_others_receive_it(dovecot):
+    kept, gone = dovecot.new_user(), dovecot.new_user("gone")
+    with SmtpReceiver(dovecot=dovecot, refuse=r"^gone") as server:
+        refused = SmtpSender("127.0.0.1", server.port, "none", login="t", password=PASSWORD).send(
+            mime.build_message(sender="t@example.com", to=[f"{kept}@example.com"]),
+            "t@example.com", [f"{kept}@example.com", f"{gone}@example.com"])
+    assert list(refused) == [f"{gone}@example.com"]
+    assert refused[f"{gone}@example.com"].startswith("550 5.1.1") and "no such user" in \
+        refused[f"{gone}@example.com"]
+    assert _inbox_count(dovecot, kept) == 1
+
+
+def test_refusing_everyone_is_permanent_or_temporary_as_the_server_says(dovecot):
+    with SmtpReceiver(dovecot=dovecot, refuse=r"^gone", defer=r"^full") as server:
+        sender = SmtpSender("127.0.0.1", server.port, "none", login="t", password=PASSWORD)
+        msg = mime.build_message(sender="t@example.com", to=["gone@example.com"])
+        with pytest.raises(SmtpRefused) as permanent:
+            sender.send(msg, "t@example.com", ["gone@example.com"])
+        with pytest.raises(SmtpRefused) as temporary:
+            sender.send(msg, "t@example.com", ["full@example.com"])
+        assert server.messages == []
+    assert not permanent.value.temporary and "550" in str(permanent.value)
+    assert permanent.value.refused_words() == {
+        "gone@example.com": "550 5.1.1 <gone@example.com>: Recipient address rejected: no such user"}
+    assert temporary.value.temporary and "450" in str(temporary.value)
+
+
+def test_a_connection_cut_after_the_data_is_uncertain_not_unreachable(dovecot):
+    """The server took the message: calling it 'unreachable' would invite a second send."""
+    user = dovecot.new_user()
+    with SmtpReceiver(dovecot=dovecot, cut_after_data=True) as server:
+        with pytest.raises(DeliveryUncertain):
+            SmtpSender("127.0.0.1", server.port, "none", login="t", password=PASSWORD).send(
+                mime.build_message(sender="t@example.com", to=[f"{user}@example.com"]),
+                "t@example.com", [f"{user}@example.com"])
+        assert len(server.messages) == 1
+    assert _inbox_count(dovecot, user) == 1

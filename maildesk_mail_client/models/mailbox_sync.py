@@ -148,7 +148,8 @@ class MailboxSync(models.AbstractModel):
     def save_draft(self, draft_id=None, **values):
         allowed = {"account_id", "subject", "body_html", "to_emails", "cc_emails", "bcc_emails",
                    "attachment_ids", "reply_to_message_id", "reply_to_index_id", "model", "res_id",
-                   "sender_display_name", "request_read_receipt", "request_delivery_receipt"}
+                   "sender_display_name", "request_read_receipt", "request_delivery_receipt",
+                   "forward_of_index_id"}
         vals = {k: v for k, v in values.items() if k in allowed}
         for key in ("to_emails", "cc_emails", "bcc_emails"):
             if isinstance(vals.get(key), (list, tuple)):
@@ -178,12 +179,24 @@ class MailboxSync(models.AbstractModel):
         return True
 
     @api.model
-    def send_email(self, draft_id=None, **values):
-        """Send a saved draft, or values given directly (saved as a draft first)."""
+    def send_email(self, draft_id=None, resend_uncertain=False, **values):
+        """Queue a saved draft for sending, or values given directly (saved as a draft first).
+        The send worker sends it once its undo delay is over; asking twice sends it once."""
         if not draft_id:
             draft_id = self.save_draft(**values)
         draft = self.env["maildesk.draft"].browse(int(draft_id))
-        return sending.send_draft(draft)
+        return sending.send_draft(draft, resend_uncertain=bool(resend_uncertain))
+
+    @api.model
+    def cancel_send(self, draft_id):
+        """Undo send: the draft comes back while it is still waiting in the queue."""
+        return sending.cancel_send(self.env["maildesk.draft"].browse(int(draft_id)))
+
+    @api.model
+    def send_status(self, draft_id):
+        draft = self.env["maildesk.draft"].browse(int(draft_id))
+        draft.check_access("read")
+        return sending.send_status(draft)
 
     @api.model
     def prepare_reply(self, index_id, reply_all=False):
@@ -193,4 +206,5 @@ class MailboxSync(models.AbstractModel):
     @api.model
     def prepare_forward(self, index_id):
         row = self._rows([index_id])
-        return composing.prepare_forward(row, bodies.get_body(row))
+        # the draft remembers what it forwards, so the original is marked $Forwarded once sent
+        return dict(composing.prepare_forward(row, bodies.get_body(row)), forward_of_index_id=row.id)

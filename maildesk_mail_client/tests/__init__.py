@@ -13,6 +13,7 @@ from . import (
     test_reset_sync_state,
     test_rules_upgrade,
     test_secrets,
+    test_sending,
     test_server_settings_admin_only,
     test_sync_imap,
     test_write_rules,

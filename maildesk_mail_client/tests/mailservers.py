@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import pwd
+import re
 import shutil
 import signal
 import smtplib
@@ -302,9 +303,17 @@ class SmtpReceiver:
     ``users`` maps login -> password; omitted, any login with ``PASSWORD`` is accepted.
     With ``dovecot``, each recipient ``name@anything`` is delivered to Dovecot user ``name``.
     ``implicit_tls`` serves SMTPS; otherwise STARTTLS is offered when ``tls_cert`` is given.
+    ``refuse`` / ``defer``: a regular expression; a recipient matching it is refused with 550
+    (permanent) / 450 (try later), as a real server refuses an unknown or over-quota mailbox.
+    ``cut_after_data``: take and deliver each message, then drop the connection instead of
+    answering, as when a network fails at the worst moment.
     """
 
-    def __init__(self, dovecot=None, tls_cert=None, implicit_tls=False, oauth=None):
+    def __init__(self, dovecot=None, tls_cert=None, implicit_tls=False, oauth=None, refuse=None,
+                 defer=None, cut_after_data=False):
+        self.refuse = re.compile(refuse, re.I) if refuse else None
+        self.defer = re.compile(defer, re.I) if defer else None
+        self.cut_after_data = cut_after_data
         self.dovecot = dovecot
         self.oauth = oauth  # an OAuthTokens: AUTH XOAUTH2 is then accepted too
         self.tls_cert = tls_cert
@@ -322,6 +331,15 @@ class SmtpReceiver:
         receiver = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+                if receiver.refuse and receiver.refuse.search(address):
+                    return f"550 5.1.1 <{address}>: Recipient address rejected: no such user"
+                if receiver.defer and receiver.defer.search(address):
+                    return f"450 4.2.2 <{address}>: Mailbox over quota, try again later"
+                envelope.rcpt_tos.append(address)
+                envelope.rcpt_options.extend(rcpt_options)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):
                 receiver.messages.append({
                     "mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
@@ -332,6 +350,8 @@ class SmtpReceiver:
                     for rcpt in envelope.rcpt_tos:
                         receiver.dovecot.deliver(rcpt.split("@")[0], envelope.original_content,
                                                  envelope.mail_from)
+                if receiver.cut_after_data:
+                    server.transport.abort()
                 return "250 OK"
 
             async def auth_XOAUTH2(self, server, args):  # noqa: N802 (aiosmtpd's hook name)

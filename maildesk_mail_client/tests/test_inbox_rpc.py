@@ -1,9 +1,8 @@
 """What a Mailbox User does in the inbox, through mailbox.sync, against real servers."""
-import email
 import re
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -139,45 +138,7 @@ class TestInbox(ImapCase):
         self.assertTrue(row.is_starred)
         self.assertTrue({b"\\Seen", b"\\Flagged"} <= self.server_flags("INBOX", row.uid))
 
-    # -- sending ------------------------------------------------------------------------------
-    def test_a_reply_is_sent_threaded_filed_in_sent_once_and_received(self):
-        original = self.synced(rfc822(
-            "Question", sender=f"Customer <{self.user}@example.com>", message_id="<q2@customer>",
-            extra="References: <q1@customer>\r\nIn-Reply-To: <q1@customer>\r\n"))
-        reply = self.Sync.prepare_reply(original.id)
-        self.assertEqual(reply["subject"], "Re: Question")
-        reply["body_html"] = "<p>Here is the answer.</p>" + reply["body_html"]
-        result = self.Sync.send_email(**reply)
-        sent = self.smtp.messages[-1]
-        message = email.message_from_bytes(sent["data"])
-        self.assertEqual(message["In-Reply-To"], "<q2@customer>")
-        self.assertEqual(message["References"], "<q1@customer> <q2@customer>")
-        self.assertEqual(message["Message-ID"], result["message_id"])
-        self.assertEqual(sent["login"], self.user)
-        self.assertFalse(self.env["maildesk.draft"].search([("account_id", "=", self.account.id)]))
-        sent_rows = self.rows("sent")
-        self.assertEqual(len(sent_rows), 1)
-        self.assertEqual(sent_rows.id, result["index_id"])
-        self.sync()
-        self.assertEqual(len(self.rows("sent")), 1, "the server's copy is the same row")
-        self.other.select_folder("Sent", readonly=True)
-        self.assertEqual(len(self.other.search("ALL")), 1)
-        # the recipient (this same mailbox here) receives it
-        self.assertEqual(len(self.rows(subject="Re: Question")), 1)
-
-    @mute_logger(QUIET)
-    def test_a_failed_send_keeps_the_draft_and_says_why(self):
-        self.account.with_user(self.admin).smtp_port = 1
-        draft_id = self.Sync.save_draft(account_id=self.account.id, subject="Keep me",
-                                        to_emails=["someone@example.org"], body_html="<p>x</p>")
-        with self.assertRaises(UserError) as caught:
-            self.Sync.send_email(draft_id=draft_id)
-        self.assertIn("Your draft is kept", str(caught.exception))
-        self.assertTrue(self.env["maildesk.draft"].browse(draft_id).exists())
-        with self.assertRaises(UserError) as caught:
-            self.Sync.send_email(account_id=self.account.id, to_emails="not-an-address")
-        self.assertIn("not valid", str(caught.exception))
-
+    # -- composing (sending itself: test_sending.py) ------------------------------------------
     def test_reply_all_leaves_out_our_own_addresses(self):
         row = self.synced(rfc822("Team thread", sender="Boss <boss@example.org>",
                                  to=f"{self.user}@example.com, Ann <ann@example.org>"))

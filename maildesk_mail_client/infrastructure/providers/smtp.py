@@ -1,10 +1,40 @@
-"""Sending over SMTP (SSL/TLS or STARTTLS, with AUTH). Bcc goes in the envelope only."""
+"""Sending over SMTP (SSL/TLS or STARTTLS, with AUTH). Bcc goes in the envelope only.
+
+What the caller must know to send a message exactly once is told apart:
+  * ``send`` returns the recipients the server refused while it took the message for the others;
+  * ``SmtpRefused`` is an answer from the server (``temporary`` for 4xx: trying later may work);
+  * ``ServerUnreachable``: the message was never handed over, trying again is safe;
+  * ``DeliveryUncertain``: the connection failed after the message was handed over, before the
+    server's answer: it may have been accepted, so it must not be sent again blindly.
+"""
+import contextlib
 import smtplib
 import ssl
 
 from .base import AuthenticationFailed, ProviderError, ServerUnreachable
 
-SEND_TIMEOUT = 60  # seconds for the whole conversation of one message
+SEND_TIMEOUT = 60  # seconds any single step of the conversation may take
+
+
+class SmtpRefused(ProviderError):
+    """The server said no. ``refused`` maps each refused recipient to the server's words."""
+
+    def __init__(self, text, code=None, refused=None):
+        super().__init__(text)
+        self.code = code
+        self.refused = refused or {}
+        self.codes = [c for c, _words in self.refused.values()] or ([code] if code else [])
+
+    @property
+    def temporary(self):
+        return bool(self.codes) and all(400 <= c < 500 for c in self.codes)
+
+    def refused_words(self):
+        return {addr: f"{c} {words}".strip() for addr, (c, words) in self.refused.items()}
+
+
+class DeliveryUncertain(ServerUnreachable):
+    """The connection broke after the message was handed over: it may have been delivered."""
 
 
 def _words(exc):
@@ -31,53 +61,78 @@ class SmtpSender:
             return ""
         return f"user={self.login_name}\x01auth=Bearer {self.access_token}\x01\x01"
 
+    def _open(self, context):
+        if self.security == "ssl":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def _sign_in(self, smtp, context):
+        smtp.ehlo()
+        if self.security == "starttls":
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if self.access_token:
+            smtp.auth("XOAUTH2", self._xoauth2)
+        elif self.login_name:
+            smtp.login(self.login_name, self.password or "")
+
     def send(self, message, envelope_from, recipients):
         """Send ``message`` (an EmailMessage) to every address in ``recipients``.
 
-        Raises when any recipient is refused, so nothing is reported as sent that was not.
+        Returns ``{address: the server's words}`` for the recipients refused while the server
+        took the message for the others (empty when all got it). Raises when nobody got it.
         """
         context = self.ssl_context or ssl.create_default_context()
         where = f"{self.host}:{self.port}"
+        handed_over = []
         try:
-            if self.security == "ssl":
-                connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                              context=context)
-            else:
-                connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with connection as smtp:
-                smtp.ehlo()
-                if self.security == "starttls":
-                    smtp.starttls(context=context)
-                    smtp.ehlo()
-                if self.access_token:
-                    smtp.auth("XOAUTH2", self._xoauth2)
-                elif self.login_name:
-                    smtp.login(self.login_name, self.password or "")
+            smtp = self._open(context)
+            try:
+                self._sign_in(smtp, context)
+                smtp.data = _noting_hand_over(smtp.data, handed_over)
                 refused = smtp.send_message(message, from_addr=envelope_from,
                                             to_addrs=list(recipients))
+            except BaseException:
+                smtp.close()
+                raise
+            # The message is accepted: a goodbye that fails changes nothing about that.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
         except smtplib.SMTPAuthenticationError as exc:
             raise AuthenticationFailed(f"the mail server {where} refused the sign-in: "
                                        f"{_words(exc)}") from exc
         except smtplib.SMTPRecipientsRefused as exc:
-            detail = "; ".join(f"{addr}: {_words_pair(resp)}" for addr, resp in exc.recipients.items())
-            raise ProviderError(f"the mail server refused every recipient ({detail})") from exc
+            refused = {addr: _code_words(resp) for addr, resp in exc.recipients.items()}
+            detail = "; ".join(f"{addr}: {c} {w}" for addr, (c, w) in refused.items())
+            raise SmtpRefused(f"the mail server refused every recipient ({detail})",
+                              refused=refused) from exc
         except smtplib.SMTPSenderRefused as exc:
-            raise ProviderError(f"the mail server refused the sender {exc.sender}: "
-                                f"{_words(exc)}") from exc
-        except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError,
-                ConnectionError, ssl.SSLError) as exc:
-            raise ServerUnreachable(f"sending through {where}: {_words(exc)}") from exc
-        except OSError as exc:
-            raise ServerUnreachable(f"sending through {where}: {exc.strerror or exc}") from exc
+            raise SmtpRefused(f"the mail server refused the sender {exc.sender}: {_words(exc)}",
+                              code=exc.smtp_code) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise SmtpRefused(f"the mail server {where} did not accept the message: {_words(exc)}",
+                              code=exc.smtp_code) from exc
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:  # timeouts, TLS, refused, cut
+            words = exc.strerror if isinstance(exc, OSError) and exc.strerror else _words(exc)
+            if handed_over:
+                raise DeliveryUncertain(f"the connection to {where} failed after the message was "
+                                        f"handed over, before the server confirmed it: "
+                                        f"{words}") from exc
+            raise ServerUnreachable(f"sending through {where}: {words}") from exc
         except smtplib.SMTPException as exc:
             raise ProviderError(f"the mail server {where} did not accept the message: "
                                 f"{_words(exc)}") from exc
-        if refused:
-            detail = "; ".join(f"{addr}: {_words_pair(resp)}" for addr, resp in refused.items())
-            raise ProviderError(f"some recipients were refused ({detail}); the others received it")
-        return True
+        return {addr: "{} {}".format(*_code_words(resp)).strip() for addr, resp in refused.items()}
 
 
-def _words_pair(response):
+def _noting_hand_over(data, handed_over):
+    """Wrap SMTP.data: once DATA starts, a broken connection no longer means 'not sent'."""
+    def data_noted(msg):
+        handed_over.append(True)
+        return data(msg)
+    return data_noted
+
+
+def _code_words(response):
     code, text = response
-    return f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
+    return code, text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
