@@ -429,3 +429,11 @@ def test_the_body_cannot_paint_outside_its_box():
     wrapper = html5lib.parse(safe).find(f".//{X}div")
     assert (wrapper.get("class"), wrapper.get("style")) == ("maildesk-body", "contain: paint")
     assert "contain: none" not in safe
+
+
+def test_deeply_nested_mail_keeps_its_text_and_what_follows():
+    payload = "<div><span>" * 600 + "deep inside" + "</span></div>" * 600 + "<p>after the nest</p>"
+    text = texts(html_safety.sanitize(payload).html)
+    assert "deep inside" in text and "after the nest" in text
+    order = html_safety.sanitize("<b>1<font>2<i>3</i>4</font>5<o:p>6<u>7</u>8</o:p>9</b>0").html
+    assert texts(order) == "1234567890"

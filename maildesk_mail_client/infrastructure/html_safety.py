@@ -350,11 +350,33 @@ class _Builder:
         return out
 
     def copy_children(self, source, target):
-        """Append the filtered children of ``source`` (text included) to ``target``."""
+        """Append the filtered children of ``source`` (text included) to ``target``.
+
+        Iterative, so a mail nested thousands of levels deep costs no recursion."""
         self.append_text(target, source.text)
-        for child in source:
-            self.copy_node(child, target)
-            self.append_text(target, child.tail)
+        # (children still to copy, where they go, text to add once they are done)
+        stack = [(iter(source), target, None)]
+        while stack:
+            children, into, tail_after = stack[-1]
+            node = next(children, None)
+            if node is None:
+                stack.pop()
+                self.append_text(into, tail_after)
+                continue
+            tag = node.tag.lower() if isinstance(node.tag, str) else None
+            if tag is None or tag in DROPPED_WITH_CONTENT or \
+                    (":" in tag and tag.split(":")[0] not in ("o", "v", "w")):
+                # comments, processing instructions, <style> (collected by sanitize_tree),
+                # and elements dropped with their content
+                self.append_text(into, node.tail)
+            elif tag not in ALLOWED_TAGS:  # unwrapped: its content here, then its tail
+                self.append_text(into, node.text)
+                stack.append((iter(node), into, node.tail))
+            else:
+                element = etree.SubElement(into, tag, self.attributes(tag, node))
+                self.append_text(element, node.text)
+                self.append_text(into, node.tail)
+                stack.append((iter(node), element, None))
 
     @staticmethod
     def append_text(target, text):
@@ -367,19 +389,6 @@ class _Builder:
         else:
             target.text = (target.text or "") + text
 
-    def copy_node(self, node, target):
-        tag = node.tag if isinstance(node.tag, str) else None
-        if tag is None:  # comments, processing instructions, entities: never copied
-            return
-        tag = tag.lower()
-        if tag in DROPPED_WITH_CONTENT or (":" in tag and tag.split(":")[0] not in ("o", "v", "w")):
-            return  # <style> too: every style sheet was collected by sanitize_tree
-        if tag not in ALLOWED_TAGS:
-            self.copy_children(node, target)  # unwrap
-            return
-        element = etree.SubElement(target, tag, self.attributes(tag, node))
-        self.copy_children(node, element)
-
 
 def _parse(markup):
     markup = _XML_INVALID.sub("", markup[:MAX_INPUT])
@@ -387,7 +396,7 @@ def _parse(markup):
         return None
     # An XML declaration naming an encoding makes lxml refuse a str: the text is decoded already.
     markup = _XML_DECLARATION.sub("", markup)
-    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
     try:
         return etree.fromstring(markup, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
