@@ -352,3 +352,10 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
         self.assertNotIn("Sales", error[1])
         self.assertFalse(self.env["maildesk.email_state"].search(
             [("index_id", "=", self.support_row.id)]))
+        colleagues = self.env["maildesk.email_state"].create({
+            "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
+            "has_move": True, "target_folder_id": self.support_archive.id})
+        _result, error = self.call("maildesk.email_state", "write", colleagues.ids,
+                                   {"next_try_at": "2999-01-01 00:00:00"})
+        self.assertRefused(error)
+        self.assertFalse(colleagues.next_try_at)
