@@ -7,10 +7,12 @@ Four people, as seed 001 describes them:
   plain    - internal Odoo user with no MailDesk group
 """
 import itertools
+import json
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import new_test_user
+from odoo.tools import mute_logger
 
 USER = "maildesk_mail_client.group_mailbox_user"
 ADMIN = "maildesk_mail_client.group_mailbox_admin"
@@ -82,6 +84,23 @@ class MailDeskFixture:
         cls.personal_inbox = env["mailbox.folder"].create({
             "account_id": cls.personal.id, "name": "Inbox", "imap_name": "INBOX",
             "folder_type": "inbox"})
+
+    def rpc(self, model, method, *args, **kwargs):
+        """Call ``model.method`` over JSON-RPC as the logged-in user (HttpCase only).
+
+        Returns (result, None), or (None, (exception class name, full message)).
+        """
+        self.env.flush_all()
+        payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+            "model": model, "method": method, "args": list(args), "kwargs": kwargs}}
+        with mute_logger("odoo.http"):
+            answer = self.url_open(f"/web/dataset/call_kw/{model}/{method}",
+                                   data=json.dumps(payload),
+                                   headers={"Content-Type": "application/json"}).json()
+        self.env.invalidate_all()
+        if "error" in answer:
+            return None, (answer["error"]["data"]["name"], answer["error"]["data"]["message"])
+        return answer["result"], None
 
     # -- factories: fresh records of the support mailbox, made as superuser --------------
     def _n(self):

@@ -1,5 +1,4 @@
 """Connect Mailbox: joining a shared mailbox with its address and password."""
-import json
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, TransactionCase, tagged
@@ -128,30 +127,17 @@ class TestConnectWizardJsonRpc(MailDeskFixture, HttpCase):
         super().setUpClass()
         cls.setUpMailDesk()
 
-    def call(self, model, method, *args, **kwargs):
-        """(result, None) or (None, error message)."""
-        self.env.flush_all()
-        payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-            "model": model, "method": method, "args": list(args), "kwargs": kwargs}}
-        with mute_logger("odoo.http", SERVICE_LOGGER):
-            answer = self.url_open(f"/web/dataset/call_kw/{model}/{method}",
-                                   data=json.dumps(payload),
-                                   headers={"Content-Type": "application/json"}).json()
-        self.env.invalidate_all()
-        if "error" in answer:
-            return None, answer["error"]["data"]["message"]
-        return answer["result"], None
-
     def submit(self, wizard_ids, password, email="support@example.com"):
         """Save the form as the browser does, then press Connect. Returns (ids, error)."""
         vals = {"password": password} if wizard_ids else {"email": email, "password": password}
-        saved, error = self.call("mailbox.account.wizard", "web_save", wizard_ids, vals,
-                                 specification={"email": {}, "password": {}})
+        saved, error = self.rpc("mailbox.account.wizard", "web_save", wizard_ids, vals,
+                                specification={"email": {}, "password": {}})
         self.assertIsNone(error)
         self.assertFalse(saved[0]["password"], "the typed password came back to the browser")
         ids = [saved[0]["id"]]
-        _result, error = self.call("mailbox.account.wizard", "action_connect_mailbox", ids)
-        return ids, error
+        with mute_logger(SERVICE_LOGGER):
+            _result, error = self.rpc("mailbox.account.wizard", "action_connect_mailbox", ids)
+        return ids, error and error[1]
 
     def test_guessing_through_the_form_is_bounded_and_leaves_no_password(self):
         self.authenticate("md_outsider", "md_outsider")
@@ -163,7 +149,7 @@ class TestConnectWizardJsonRpc(MailDeskFixture, HttpCase):
         for attempt in range(1, 5):  # the same row, resubmitted
             _ids, error = self.submit(ids, f"rpc-guess-{attempt}")
             self.assertIn("No mailbox open to personal connection", error)
-        _result, error = self.call("mailbox.account.wizard", "unlink", ids)
+        _result, error = self.rpc("mailbox.account.wizard", "unlink", ids)
         self.assertIsNone(error)
         for attempt in range(5, 10):  # new rows
             _ids, error = self.submit([], f"rpc-guess-{attempt}")

@@ -9,7 +9,6 @@ import json
 
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, TransactionCase, tagged
-from odoo.tools import mute_logger
 
 from .common import SUPPORT_PASSWORD, MailDeskFixture
 
@@ -106,35 +105,21 @@ class TestServerSettingsJsonRpc(_LoosenedAcl, HttpCase):
         cls.setUpServerSettings()
         cls.admin.group_ids |= cls.env.ref("base.group_allow_export")  # so export_data runs
 
-    def call(self, model, method, *args, **kwargs):
-        """(result, None) or (None, error class name)."""
-        self.env.flush_all()
-        payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-            "model": model, "method": method, "args": list(args), "kwargs": kwargs}}
-        with mute_logger("odoo.http"):
-            answer = self.url_open(f"/web/dataset/call_kw/{model}/{method}",
-                                   data=json.dumps(payload),
-                                   headers={"Content-Type": "application/json"}).json()
-        self.env.invalidate_all()
-        if "error" in answer:
-            return None, answer["error"]["data"]["name"]
-        return answer["result"], None
-
     def test_a_member_cannot_change_server_settings_over_json_rpc(self):
         self.loosen_acl()
         self.authenticate("md_member", "md_member")
-        _result, error = self.call("mailbox.account", "write", self.support.ids,
-                                   {"sender_name": "Support Team"})
+        _result, error = self.rpc("mailbox.account", "write", self.support.ids,
+                                  {"sender_name": "Support Team"})
         self.assertIsNone(error)
         before = self.server_settings_of(self.support)
         for name, value in SERVER_SETTINGS.items():
             with self.subTest(field=name):
-                _result, error = self.call("mailbox.account", "web_save", self.support.ids,
-                                           {name: value}, specification={})
-                self.assertEqual(error, "odoo.exceptions.AccessError")
-        _result, error = self.call("mailbox.account", "write", self.support.ids,
-                                   {"access_user_ids": [(4, self.outsider.id)]})
-        self.assertEqual(error, "odoo.exceptions.AccessError")
+                _result, error = self.rpc("mailbox.account", "web_save", self.support.ids,
+                                          {name: value}, specification={})
+                self.assertEqual(error and error[0], "odoo.exceptions.AccessError")
+        _result, error = self.rpc("mailbox.account", "write", self.support.ids,
+                                  {"access_user_ids": [(4, self.outsider.id)]})
+        self.assertEqual(error and error[0], "odoo.exceptions.AccessError")
         self.assertEqual(self.server_settings_of(self.support), before)
         self.assertNotIn(self.outsider, self.support.access_user_ids)
 
@@ -146,7 +131,7 @@ class TestServerSettingsJsonRpc(_LoosenedAcl, HttpCase):
 
     def assert_no_ciphertext_over_rpc(self):
         ids = self.support.ids
-        description, error = self.call("mailbox.account", "fields_get", [], ["type"])
+        description, error = self.rpc("mailbox.account", "fields_get", [], ["type"])
         self.assertIsNone(error)
         for name in CIPHERTEXT_FIELDS:
             self.assertNotIn(name, description)
@@ -164,7 +149,7 @@ class TestServerSettingsJsonRpc(_LoosenedAcl, HttpCase):
                 "one2many", "many2many")]], {}),
         ]:
             with self.subTest(method=method):
-                result, error = self.call("mailbox.account", method, *args, **kwargs)
+                result, error = self.rpc("mailbox.account", method, *args, **kwargs)
                 self.assertIsNone(error, method)
                 answers.append(result)
         text = json.dumps(answers)
@@ -185,6 +170,6 @@ class TestServerSettingsJsonRpc(_LoosenedAcl, HttpCase):
                                             "aggregates": ["__count"]}),
         ]:
             with self.subTest(method=method, args=args):
-                result, error = self.call("mailbox.account", method, *args, **kwargs)
+                result, error = self.rpc("mailbox.account", method, *args, **kwargs)
                 self.assertIsNotNone(error, f"{method} answered {result!r}")
                 self.assertNotIn("mdk1:", json.dumps(result))

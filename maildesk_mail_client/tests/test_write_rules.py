@@ -5,7 +5,6 @@ A write that points one's own row (draft, state change, presence) at another mai
 pass those checks; these tests make it through the ORM as the persona and over JSON-RPC as a
 logged-in user, and check that no refusal names a mailbox the caller cannot read.
 """
-import json
 
 from psycopg2 import IntegrityError
 
@@ -275,21 +274,6 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
         super().setUpClass()
         cls.setUpWriteRules()
 
-    def call(self, model, method, *args, **kwargs):
-        """(result, None) or (None, (error class name, message))."""
-        self.env.flush_all()
-        payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-            "model": model, "method": method, "args": list(args), "kwargs": kwargs}}
-        with mute_logger("odoo.http"):
-            response = self.url_open(f"/web/dataset/call_kw/{model}/{method}",
-                                     data=json.dumps(payload),
-                                     headers={"Content-Type": "application/json"})
-        answer = response.json()
-        self.env.invalidate_all()
-        if "error" in answer:
-            return None, (answer["error"]["data"]["name"], answer["error"]["data"]["message"])
-        return answer["result"], None
-
     def assertRefused(self, error, name="odoo.exceptions.AccessError"):
         self.assertIsNotNone(error, "the server accepted the write")
         self.assertEqual(error[0], name)
@@ -297,20 +281,20 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
 
     def test_moving_a_draft_or_a_state_change_into_a_mailbox_not_granted(self):
         self.authenticate("md_outsider", "md_outsider")
-        _result, error = self.call("maildesk.draft", "write", self.otto_draft.ids,
-                                   {"account_id": self.support.id})
+        _result, error = self.rpc("maildesk.draft", "write", self.otto_draft.ids,
+                                  {"account_id": self.support.id})
         self.assertRefused(error)
-        _result, error = self.call("maildesk.draft", "web_save", self.otto_draft.ids,
-                                   {"reply_to_index_id": self.support_row.id}, specification={})
+        _result, error = self.rpc("maildesk.draft", "web_save", self.otto_draft.ids,
+                                  {"reply_to_index_id": self.support_row.id}, specification={})
         self.assertRefused(error)
-        _result, error = self.call("maildesk.email_state", "write", self.otto_state.ids, {
+        _result, error = self.rpc("maildesk.email_state", "write", self.otto_state.ids, {
             "account_id": self.support.id, "index_id": self.support_row.id,
             "is_delete": True, "dirty_move": True})
         self.assertRefused(error)
-        _result, error = self.call("maildesk.email_state", "write", self.otto_state.ids, {
+        _result, error = self.rpc("maildesk.email_state", "write", self.otto_state.ids, {
             "target_folder_id": self.support_archive.id, "dirty_move": True})
         self.assertRefused(error)
-        _result, error = self.call("maildesk.draft", "create", {
+        _result, error = self.rpc("maildesk.draft", "create", {
             "account_id": self.personal.id, "user_id": self.member.id, "subject": "As Mia"})
         self.assertRefused(error)
         self.assertEqual(self.otto_draft.account_id, self.personal)
@@ -321,31 +305,31 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
     def test_another_users_presence_cannot_be_written(self):
         mia = self.env["maildesk.ui_presence"].create({"user_id": self.member.id})
         self.authenticate("md_outsider", "md_outsider")
-        _result, error = self.call("maildesk.ui_presence", "write", mia.ids,
-                                   {"last_ping_at": "2020-01-01 00:00:00"})
+        _result, error = self.rpc("maildesk.ui_presence", "write", mia.ids,
+                                  {"last_ping_at": "2020-01-01 00:00:00"})
         self.assertRefused(error)
-        _result, error = self.call("maildesk.ui_presence", "create", {"user_id": self.member.id})
+        _result, error = self.rpc("maildesk.ui_presence", "create", {"user_id": self.member.id})
         self.assertRefused(error)
-        result, error = self.call("maildesk.ui_presence", "ping")
+        result, error = self.rpc("maildesk.ui_presence", "ping")
         self.assertIsNone(error)
 
     def test_a_tag_used_in_a_mailbox_not_granted_cannot_be_renamed(self):
         urgent = self.env["mail.message.tag"].create({"name": "Urgent"})
         self.support_row.tag_ids = urgent
         self.authenticate("md_outsider", "md_outsider")
-        _result, error = self.call("mail.message.tag", "write", urgent.ids, {"name": "Ignore"})
+        _result, error = self.rpc("mail.message.tag", "write", urgent.ids, {"name": "Ignore"})
         self.assertRefused(error)
-        _result, error = self.call("mailbox.sync", "update_tags", self.support_row.ids, urgent.ids)
+        _result, error = self.rpc("mailbox.sync", "update_tags", self.support_row.ids, urgent.ids)
         self.assertRefused(error)
         self.assertEqual(urgent.name, "Urgent")
 
     def test_a_member_cannot_write_a_move_without_a_target(self):
         self.authenticate("md_member", "md_member")
-        _result, error = self.call("maildesk.email_state", "create", {
+        _result, error = self.rpc("maildesk.email_state", "create", {
             "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
             "has_move": True})
         self.assertRefused(error, "odoo.exceptions.ValidationError")
-        _result, error = self.call("maildesk.email_state", "create", {
+        _result, error = self.rpc("maildesk.email_state", "create", {
             "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
             "target_folder_id": self.sales_inbox.id})
         self.assertRefused(error, "odoo.exceptions.ValidationError")
@@ -355,7 +339,7 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
         colleagues = self.env["maildesk.email_state"].create({
             "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
             "has_move": True, "target_folder_id": self.support_archive.id})
-        _result, error = self.call("maildesk.email_state", "write", colleagues.ids,
-                                   {"next_try_at": "2999-01-01 00:00:00"})
+        _result, error = self.rpc("maildesk.email_state", "write", colleagues.ids,
+                                  {"next_try_at": "2999-01-01 00:00:00"})
         self.assertRefused(error)
         self.assertFalse(colleagues.next_try_at)
