@@ -8,6 +8,49 @@ from .common import SUPPORT_PASSWORD, MailDeskFixture
 
 SERVICE_LOGGER = "odoo.addons.maildesk_mail_client.application.services.personal_connection"
 
+# A person in the web client: Connect Mailbox from the menu, a wrong password (refused, the
+# dialog stays open), then the right one.
+CONNECT_IN_THE_BROWSER = r"""
+(async () => {
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    async function find(selector, text, what) {
+        for (let i = 0; i < 300; i++) {
+            const found = [...document.querySelectorAll(selector)].find(
+                (el) => !text || el.textContent.includes(text));
+            if (found) {
+                return found;
+            }
+            await sleep(100);
+        }
+        throw new Error(`not shown after 30 s: ${what} (${selector} ${text || ""})`);
+    }
+    async function type(name, value) {
+        const input = await find(`.modal .o_field_widget[name=${name}] input`, "", name);
+        input.value = value;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    try {
+        (await find(".o_navbar_apps_menu button", "", "the apps menu")).click();
+        (await find('.o_app[data-menu-xmlid="maildesk_mail_client.menu_maildesk_root"]', "MailDesk",
+                    "the MailDesk app")).click();
+        (await find('.o_menu_sections [data-menu-xmlid="maildesk_mail_client.menu_maildesk_connect"]',
+                    "Connect Mailbox", "the Connect Mailbox menu")).click();
+        await type("email", "support@example.com");
+        await type("password", "browser-guess-7");
+        (await find(".modal button[name=action_connect_mailbox]", "Connect", "Connect")).click();
+        await find(".modal .modal-body", "No mailbox open to personal connection", "the refusal");
+        (await find(".modal .modal-footer button", "Close", "Close on the refusal")).click();
+        await type("password", "PASSWORD");
+        (await find(".modal button[name=action_connect_mailbox]", "Connect", "Connect")).click();
+        await find(".o_notification", "You now have access to Support", "the success notification");
+        console.log("test successful");
+    } catch (error) {
+        console.error(`MailDesk Connect Mailbox browser test: ${error.message}`);
+    }
+})();
+"""
+
 
 def wizard_table_text(env):
     """Every wizard row as the database holds it, and the table's column names."""
@@ -168,4 +211,16 @@ class TestConnectWizardJsonRpc(MailDeskFixture, HttpCase):
         self.assertIsNone(error)
         self.assertIn(self.outsider, self.support.access_user_ids)
         rows, _columns = wizard_table_text(self.env)
+        self.assertNotIn(SUPPORT_PASSWORD, rows)
+
+    def test_connecting_in_the_browser(self):
+        """The real web client saves the form before the button runs: that is when the attempt
+        is made; after a refusal the dialog stays open for the next try."""
+        with mute_logger(SERVICE_LOGGER):
+            self.browser_js("/odoo", CONNECT_IN_THE_BROWSER.replace("PASSWORD", SUPPORT_PASSWORD),
+                            ready="odoo.isReady", login="md_outsider", timeout=120)
+        self.assertIn(self.outsider, self.support.access_user_ids)
+        rows, columns = wizard_table_text(self.env)
+        self.assertNotIn("password", columns)
+        self.assertNotIn("browser-guess-7", rows)
         self.assertNotIn(SUPPORT_PASSWORD, rows)
