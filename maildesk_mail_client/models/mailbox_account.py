@@ -144,8 +144,9 @@ class MailboxAccount(models.Model):
         "Next Attempt After", readonly=True, copy=False, index=True,
         help="After a failure, MailDesk waits longer each time before trying again.")
     sync_failure_count = fields.Integer("Failed Attempts in a Row", readonly=True, copy=False)
-    maildesk_sync_requested_at = fields.Datetime("Sync Requested", readonly=True, copy=False,
-                                                 index=True)
+    maildesk_sync_requested_at = fields.Datetime(
+        "Sync Requested", compute="_compute_maildesk_sync_requested_at",
+        help="A sync was asked for (Sync Now, someone opening the mailbox) and waits for a worker.")
     gmail_last_history_id = fields.Char(readonly=True, copy=False, index=True)
     outlook_delta_link = fields.Char(readonly=True, copy=False)
     outlook_delta_tokens = fields.Json(readonly=True, copy=False)
@@ -250,10 +251,22 @@ class MailboxAccount(models.Model):
                 fields.Command.link(vals["owner_id"])]
         if vals.get("email"):
             vals["email"] = vals["email"].strip()
-        if CONNECTION_FIELDS & set(vals):
-            vals.update(backoff_until=False, sync_failure_count=0,
-                        maildesk_sync_requested_at=fields.Datetime.now())
-        return super().write(vals)
+        reconnect = bool(CONNECTION_FIELDS & set(vals))
+        if reconnect:
+            vals.update(backoff_until=False, sync_failure_count=0)
+        result = super().write(vals)
+        if reconnect:
+            sync.request_sync(self)  # new settings: try them now, not after the back-off
+        return result
+
+    def _compute_maildesk_sync_requested_at(self):
+        requested = {}
+        if self.ids:
+            self.env.cr.execute("""SELECT account_id, requested_at FROM maildesk_sync_request
+                                    WHERE account_id = ANY(%s)""", [self.ids])
+            requested = dict(self.env.cr.fetchall())
+        for account in self:
+            account.maildesk_sync_requested_at = requested.get(account.id, False)
 
     @api.constrains("owner_id", "access_user_ids")
     def _check_owner_keeps_access(self):

@@ -1,7 +1,8 @@
 """Per-account lease: at most one worker syncs a mailbox at a time, and nobody ever waits.
 
 Every call runs on its own short cursor so the outcome is visible to other workers at
-once, with ``lock_timeout = 0``: contention means "someone else has it", never a wait.
+once, with a lock timeout of one millisecond: contention means "someone else has it",
+never a wait. (In PostgreSQL ``lock_timeout = 0`` means no limit at all.)
 """
 import logging
 
@@ -27,6 +28,16 @@ class MaildeskAccountLease(models.Model):
     _account_unique = models.Constraint(
         "UNIQUE(account_id)", "A mailbox has a single sync lease.")
 
+    def init(self):
+        # Sync requests ("Sync Now", a member opening the mailbox): one row per mailbox until a
+        # sync takes it. A plain table, not a model: only service code reads or writes it.
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS maildesk_sync_request (
+                account_id integer PRIMARY KEY REFERENCES mailbox_account(id) ON DELETE CASCADE,
+                requested_at timestamp NOT NULL,
+                requested_by integer
+            )""")
+
     def _default_owner(self):
         return f"uid:{self.env.uid}"
 
@@ -34,7 +45,7 @@ class MaildeskAccountLease(models.Model):
         """Run one statement on a fresh cursor; return its rowcount, or None on contention."""
         try:
             with self.env.registry.cursor() as cr:
-                cr.execute("SET LOCAL lock_timeout = 0")
+                cr.execute("SET LOCAL lock_timeout = '1ms'")
                 cr.execute(query, params)
                 return cr.rowcount
         except _CONTENTION:
@@ -72,6 +83,13 @@ class MaildeskAccountLease(models.Model):
                AND (%(owner)s::varchar IS NULL OR owner = %(owner)s)
         """, {"account": account_id, "ttl": ttl, "owner": owner})
         return rows == 1
+
+    @api.model
+    def take_sync_request(self, account_id):
+        """The sync of ``account_id`` starts: a request made from now on asks for another."""
+        self.check_access("write")
+        self._run_short("DELETE FROM maildesk_sync_request WHERE account_id = %(account)s",
+                        {"account": account_id})
 
     @api.model
     def release(self, account_id, owner=None):

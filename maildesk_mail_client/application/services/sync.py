@@ -18,10 +18,13 @@ import threading
 import time
 from datetime import timedelta
 
+from psycopg2 import errors as pg_errors
 from psycopg2.extras import execute_values
 
 from odoo import SUPERUSER_ID, api, fields
+from odoo.addons.base.models.ir_cron import MIN_TIME_PER_JOB
 from odoo.exceptions import UserError
+from odoo.tools import config
 
 from ...infrastructure.providers.base import (
     AuthenticationFailed,
@@ -29,7 +32,7 @@ from ...infrastructure.providers.base import (
     ProviderError,
     ServerUnreachable,
 )
-from . import connections, folder_mirror, index_writer, state_changes
+from . import backoff, connections, folder_mirror, index_writer, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -53,36 +56,85 @@ def lease_owner():
     return f"sync:{socket.gethostname()}:{os.getpid()}"
 
 
+MANUAL_RETRY_EVERY = timedelta(minutes=1)  # "Sync Now" on a backing-off mailbox, at most this often
+CRON_SHARE = 0.5  # of Odoo's cron time limit that one cron run may spend syncing
+MIN_ACCOUNT_BUDGET = 5  # seconds: below this, the next account waits for the next cron run
+
+
 def request_sync(accounts):
-    """Ask for a sync of mailboxes the caller can read, and wake the sync cron."""
+    """Ask for a sync of mailboxes the caller can read, and wake the sync cron.
+
+    Requests live in a table of their own (``maildesk_sync_request``, one row per mailbox
+    until a sync picks it up): many members polling a busy shared mailbox never write the
+    account row the sync writes, and a request already waiting costs nothing more.
+    """
     accounts.check_access("read")
-    # sudo: users cannot write accounts (seed 003), but may ask for a sync of one they read.
-    accounts.sudo().write({"maildesk_sync_requested_at": fields.Datetime.now()})
-    cron = accounts.env.ref("maildesk_mail_client.ir_cron_sync_mailboxes", raise_if_not_found=False)
-    if cron:
-        cron.sudo()._trigger()
+    env = accounts.env
+    env.cr.execute("""
+        INSERT INTO maildesk_sync_request (account_id, requested_at, requested_by)
+        SELECT id, now() AT TIME ZONE 'UTC', %s FROM unnest(%s::int[]) AS id
+        ON CONFLICT (account_id) DO NOTHING
+    """, [env.uid, accounts.ids])
+    if env.cr.rowcount:
+        cron = env.ref("maildesk_mail_client.ir_cron_sync_mailboxes", raise_if_not_found=False)
+        if cron:
+            # sudo: users may not read crons; waking the sync cron is what they asked for.
+            cron.sudo()._trigger()
     return True
 
 
+def pending_request(env, account_id):
+    env.cr.execute("SELECT requested_at FROM maildesk_sync_request WHERE account_id = %s",
+                   [account_id])
+    row = env.cr.fetchone()
+    return row and row[0]
+
+
+def cron_time_limit():
+    """Odoo's hard limit for a cron worker, in seconds (None: unlimited)."""
+    limit = config.get("limit_time_real_cron")
+    if not limit or limit < 0:
+        limit = config.get("limit_time_real")
+    return limit if limit and limit > 0 else None
+
+
 def run_due_accounts(env, batch=20):
-    """The sync cron: accounts asked for first, then every active account not backing off."""
+    """The sync cron: accounts asked for first, then every active account not backing off.
+
+    A mailbox backing off after errors is still synced when someone asked for it, at most
+    once per MANUAL_RETRY_EVERY. The run stays inside Odoo's cron time limit and reports its
+    progress through Odoo's own progress commits, so Odoo reschedules what is left.
+    """
+    started = time.monotonic()
+    if env.context.get("cron_end_time"):  # the job's own start, as Odoo's scheduler saw it
+        started = min(started, env.context["cron_end_time"] - MIN_TIME_PER_JOB)
+    limit = cron_time_limit()
+    deadline = started + min(TIME_BUDGET, limit * CRON_SHARE if limit else TIME_BUDGET)
     env["maildesk.account_lease"].reap_expired()
     now = fields.Datetime.now()
     env.cr.execute("""
-        SELECT id FROM mailbox_account
-         WHERE active AND provider = 'imap' AND imap_host IS NOT NULL
-           AND (backoff_until IS NULL OR backoff_until <= %s)
-         ORDER BY maildesk_sync_requested_at ASC NULLS LAST, last_sync_at ASC NULLS FIRST, id
-         LIMIT %s
-    """, [now, batch])
+        SELECT a.id FROM mailbox_account a
+          LEFT JOIN maildesk_sync_request r ON r.account_id = a.id
+         WHERE a.active AND a.provider = 'imap' AND a.imap_host IS NOT NULL
+           AND (a.backoff_until IS NULL OR a.backoff_until <= %(now)s
+                OR (r.account_id IS NOT NULL
+                    AND COALESCE(a.last_error_at, '-infinity') <= %(retry)s))
+         ORDER BY r.requested_at ASC NULLS LAST, a.last_sync_at ASC NULLS FIRST, a.id
+         LIMIT %(batch)s
+    """, {"now": now, "retry": now - MANUAL_RETRY_EVERY, "batch": batch})
     account_ids = [r[0] for r in env.cr.fetchall()]
-    env.cr.commit()
+    Cron = env["ir.cron"]
+    Cron._commit_progress(remaining=len(account_ids))
     results = {"processed": 0, "busy": 0, "failed": 0}
-    for account_id in account_ids:
-        outcome = sync_account(env, account_id)
+    for position, account_id in enumerate(account_ids):
+        budget = deadline - time.monotonic()
+        if budget < MIN_ACCOUNT_BUDGET:
+            break
+        outcome = sync_account(env, account_id, time_budget=budget)
         key = {"ok": "processed", "busy": "busy", "error": "failed"}.get(outcome["status"])
         if key:
             results[key] += 1
+        Cron._commit_progress(1, remaining=len(account_ids) - position - 1)
     return results
 
 
@@ -96,6 +148,7 @@ def sync_account(env, account_id, time_budget=TIME_BUDGET, batch_size=None):
     if not Lease.try_acquire(account_id, LEASE_TTL, owner=owner):
         return SyncResult(status="busy")
     try:
+        Lease.take_sync_request(account_id)
         with env.registry.cursor() as cr:
             sync_env = api.Environment(cr, SUPERUSER_ID, {})
             return _Run(sync_env, sync_env["mailbox.account"].browse(account_id), owner,
@@ -104,13 +157,17 @@ def sync_account(env, account_id, time_budget=TIME_BUDGET, batch_size=None):
         Lease.release(account_id, owner=owner)
 
 
+class LeaseLost(Exception):
+    """This worker's lease expired and another worker may own the mailbox now: stop writing."""
+
+
 class _Run:
     def __init__(self, env, account, owner, time_budget, batch_size=None):
         self.env, self.account, self.owner = env, account, owner
         self.cr = env.cr
-        self.renewed_at = time.monotonic()
         self._relax_durability()
         self.deadline = time.monotonic() + time_budget
+        self.batches_done = 0
         self.result = SyncResult(status="ok", new=0, updated=0, removed=0, folders=0,
                                  round_trips=0, complete=True)
         try:
@@ -125,12 +182,33 @@ class _Run:
         fetch that batch again. So the sync does not wait for each commit to reach the disk."""
         self.cr.execute("SET LOCAL synchronous_commit = off")
 
+    def _out_of_time(self):
+        """Past the budget, once this run has indexed something: every run makes progress."""
+        return self.batches_done > 0 and time.monotonic() > self.deadline
+
     def checkpoint(self):
+        """Commit what is done, but only while this worker still holds the mailbox's lease.
+
+        The lease is renewed in the very transaction that commits the work: a worker whose
+        lease expired (it stalled, another worker took over) rolls back and stops instead of
+        writing beside the new owner.
+        """
+        try:
+            with self.cr.savepoint(flush=False):
+                self.cr.execute("""
+                    UPDATE maildesk_account_lease
+                       SET lease_until = (now() AT TIME ZONE 'UTC') + make_interval(secs => %s)
+                     WHERE account_id = %s AND owner = %s
+                       AND lease_until >= (now() AT TIME ZONE 'UTC')
+                """, [LEASE_TTL, self.account.id, self.owner])
+                renewed = self.cr.rowcount == 1
+        except pg_errors.SerializationFailure:  # another worker changed the lease meanwhile
+            renewed = False
+        if not renewed:
+            self.cr.rollback()
+            raise LeaseLost()
         self.cr.commit()
         self._relax_durability()
-        if time.monotonic() - self.renewed_at > LEASE_TTL / 3:
-            self.env["maildesk.account_lease"].renew(self.account.id, LEASE_TTL, owner=self.owner)
-            self.renewed_at = time.monotonic()
 
     # -- the run -------------------------------------------------------------------------
     def run(self):
@@ -148,12 +226,16 @@ class _Run:
                     folders = self._sync_folders(provider.list_folders())  # moves changed them
                 self.checkpoint()
                 for folder, remote_folder in folders:
-                    if time.monotonic() > self.deadline:
+                    if self._out_of_time():
                         self.result["complete"] = False
                         break
                     self._sync_folder(provider, folder, remote_folder)
                 self.result["round_trips"] = provider.round_trips
             self._succeeded()
+        except LeaseLost:
+            _logger.warning("MailDesk: lost the lease of mailbox %s mid-run; another worker "
+                            "continues", account.id)
+            self.result.update(status="busy", complete=False)
         except AuthenticationFailed as exc:
             self._failed("auth_failed", self.env._(
                 "The mail server refused the sign-in: %(words)s. Check the username and password "
@@ -178,7 +260,7 @@ class _Run:
         self.account.write({
             "connection_state": "connected", "last_sync_at": fields.Datetime.now(),
             "last_error": False, "last_error_at": False, "sync_failure_count": 0,
-            "backoff_until": False, "maildesk_sync_requested_at": False,
+            "backoff_until": False,
         })
         self.cr.commit()
 
@@ -186,12 +268,12 @@ class _Run:
         self.cr.rollback()  # keep every committed batch, drop the one in flight
         account = self.account
         failures = account.sync_failure_count + 1
-        backoff = min(BACKOFF_START * (2 ** (failures - 1)), BACKOFF_MAX)
+        wait = backoff.delay(failures, BACKOFF_START, BACKOFF_MAX)
         changed = account.connection_state != state or account.last_error != message
         account.write({
             "connection_state": state, "last_error": message,
             "last_error_at": fields.Datetime.now(), "sync_failure_count": failures,
-            "backoff_until": fields.Datetime.now() + backoff, "maildesk_sync_requested_at": False,
+            "backoff_until": fields.Datetime.now() + wait,
         })
         if changed:
             account._notify_owner_of_problem(message)
@@ -242,8 +324,14 @@ class _Run:
             folder.write(cursor)
             self._index_uids(folder, delta.new_uids, incoming=False)
         else:
-            self._index_uids(folder, delta.new_uids, incoming=True,
-                             advance_last_uid=True)
+            # Oldest first, last_uid moving with each committed batch: an interrupted run
+            # leaves the cursor below the first message it did not index.
+            if not self._index_uids(folder, sorted(delta.new_uids), incoming=True,
+                                    advance_last_uid=True):
+                # Out of time: the status cursor stays behind, so the next run comes back.
+                self._refresh_counts(folder, remote)
+                self.checkpoint()
+                return
             folder.write(cursor)
         self._backfill(provider, folder)
         self._refresh_counts(folder, remote)
@@ -269,7 +357,8 @@ class _Run:
                                     not advance_last_uid and not incoming, min(batch), folder.id])
             folder.invalidate_recordset(["backfill_fetched_count", "last_uid", "backfill_last_uid"])
             self.checkpoint()
-            if time.monotonic() > self.deadline and batch[-1] != uids[-1]:
+            self.batches_done += 1
+            if self._out_of_time() and batch[-1] != uids[-1]:
                 self.result["complete"] = False
                 return False
         return True

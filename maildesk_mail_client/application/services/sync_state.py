@@ -4,9 +4,7 @@ Database only: no server is contacted, and credentials and settings are kept. Us
 tags, messages already posted into Odoo records, and state changes not yet applied to the
 server are kept too, so a reset loses nothing a person did.
 """
-from odoo import fields
-
-from . import mailbox_access
+from . import mailbox_access, sync
 
 FOLDER_CURSORS = {
     "sync_state": "backfill_pending",
@@ -35,7 +33,6 @@ ACCOUNT_CURSORS = {
     "last_error_at": False,
     "backoff_until": False,
     "sync_failure_count": 0,
-    "maildesk_sync_requested_at": False,
 }
 
 
@@ -46,7 +43,7 @@ def reset_sync_state(accounts):
     # sudo: the index, cache and queues are written by service code only (seed 003 §6);
     # the caller was just checked to be a Mailbox Admin with write access to these accounts.
     accounts = accounts.sudo()
-    accounts.write(dict(ACCOUNT_CURSORS, maildesk_sync_requested_at=fields.Datetime.now()))
+    accounts.write(ACCOUNT_CURSORS)
     accounts.folder_ids.write(FOLDER_CURSORS)
     cr = env.cr
     ids = tuple(accounts.ids)
@@ -70,6 +67,7 @@ def reset_sync_state(accounts):
          WHERE account_id IN %s AND local_pending IS NOT TRUE
     """, [ids])
     marked = cr.rowcount
+    sync.request_sync(accounts)
     env.invalidate_all()
     return {
         "type": "ir.actions.client",
