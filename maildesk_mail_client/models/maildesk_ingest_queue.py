@@ -35,9 +35,7 @@ class MaildeskIngestQueue(models.Model):
 
     @api.model
     def _cron_ingest(self, scan_batch=500, import_batch=40):
-        queued = ingest.scan(self.env, batch=scan_batch)
-        done, failed = ingest.process(self.env, batch=import_batch)
-        return {"queued": queued, "done": done, "failed": failed}
+        return ingest.run_cron(self.env, scan_batch=scan_batch, import_batch=import_batch)
 
     def action_requeue(self):
         self.filtered(lambda j: j.state in ("failed", "skipped")).write(

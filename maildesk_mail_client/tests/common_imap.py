@@ -21,10 +21,12 @@ def rfc822(subject="Hello", sender="Alice <alice@example.org>", to="team@example
 class ImapMixin(MailDeskFixture):
     """A mailbox account per test, backed by a fresh Dovecot user."""
 
+    dovecot_capabilities = None  # e.g. a server without MOVE: the capability line it announces
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dovecot = Dovecot()
+        cls.dovecot = Dovecot(capabilities=cls.dovecot_capabilities)
         try:
             cls.dovecot.start()
         except ServerUnavailable as exc:
@@ -57,6 +59,14 @@ class ImapMixin(MailDeskFixture):
 
     def sync(self, **kwargs):
         result = sync.sync_account(self.env, self.account.id, **kwargs)
+        self.env.invalidate_all()
+        return result
+
+    def run_ingest_cron(self):
+        """The ingest cron commits between its steps: run it on a cursor of its own."""
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            result = self.env(cr=cr)["maildesk.ingest_queue"]._cron_ingest()
         self.env.invalidate_all()
         return result
 

@@ -189,7 +189,7 @@ class TestInbox(ImapCase):
                                   f"References: {odoo_mail.message_id}\r\n"))
         self.deliver(rfc822("Unrelated"))
         self.sync()
-        result = self.env["maildesk.ingest_queue"]._cron_ingest()
+        result = self.run_ingest_cron()
         self.assertEqual((result["queued"], result["done"]), (1, 1))
         posted = partner.message_ids.filtered(lambda m: "We accept the offer" in (m.body or ""))
         self.assertEqual(len(posted), 1)
@@ -197,4 +197,4 @@ class TestInbox(ImapCase):
         self.assertEqual((job.state, job.processed_model, job.processed_res_id),
                          ("done", "res.partner", partner.id))
         # running again files nothing twice
-        self.assertEqual(self.env["maildesk.ingest_queue"]._cron_ingest()["queued"], 0)
+        self.assertEqual(self.run_ingest_cron()["queued"], 0)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from odoo import fields
 
-from . import connections
+from . import backoff, connections
 
 _logger = logging.getLogger(__name__)
 
@@ -18,9 +18,13 @@ MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=30)
 
 
+RETRY_START = timedelta(minutes=30)
+RETRY_MAX = timedelta(hours=3)
+
+
 def retry_delay(retry_count):
-    """30, 60, 90 ... minutes, at most 3 hours."""
-    return timedelta(minutes=min(30 * (retry_count + 1), 180))
+    """30 minutes, then twice as long each time, at most 3 hours (the one back-off rule)."""
+    return backoff.delay(retry_count, RETRY_START, RETRY_MAX)
 
 
 def _alias_addresses(env):
@@ -66,35 +70,84 @@ def recover_stuck(env):
     return env.cr.rowcount
 
 
-def process(env, batch=40):
-    """Import queued messages into Odoo, each in its own transaction; return (done, failed)."""
+def run_cron(env, scan_batch=500, import_batch=40):
+    """The ingest cron: queue what qualifies, commit, then file each job on its own cursor.
+
+    The queue rows are committed before any job cursor looks for them (a second cursor
+    cannot see uncommitted rows), and no cursor of this process holds a lock on a row that
+    another of its cursors writes (a wait PostgreSQL cannot detect as a deadlock).
+    """
+    queued = scan(env, batch=scan_batch)
     recover_stuck(env)
-    env.cr.execute("""
-        SELECT id FROM maildesk_ingest_queue
-         WHERE state IN ('pending', 'failed') AND retry_count < %s
-           AND (next_try_at IS NULL OR next_try_at <= %s)
-         ORDER BY priority, id LIMIT %s FOR UPDATE SKIP LOCKED
-    """, [MAX_ATTEMPTS, fields.Datetime.now(), batch])
-    job_ids = [r[0] for r in env.cr.fetchall()]
+    env.cr.commit()
+    done, failed = process(env, batch=import_batch)
+    return {"queued": queued, "done": done, "failed": failed}
+
+
+def process(env, batch=40):
+    """Import due jobs, each claimed and filed in its own transaction; return (done, failed).
+
+    A job is claimed with ``FOR UPDATE SKIP LOCKED`` on the cursor that files it and commits
+    with it: a worker killed half-way leaves the job pending (its partial import rolled
+    back), a second worker skips it, so a message is filed once. One connection to the mail
+    server serves all the jobs of one mailbox.
+    """
     env.flush_all()
+    env.cr.execute("""
+        SELECT q.id, i.account_id FROM maildesk_ingest_queue q
+          JOIN maildesk_message_index i ON i.id = q.index_id
+         WHERE q.state IN ('pending', 'failed') AND q.retry_count < %s
+           AND (q.next_try_at IS NULL OR q.next_try_at <= %s)
+         ORDER BY q.priority, q.id LIMIT %s
+    """, [MAX_ATTEMPTS, fields.Datetime.now(), batch])
+    by_account = {}
+    for job_id, account_id in env.cr.fetchall():
+        by_account.setdefault(account_id, []).append(job_id)
     done = failed = 0
-    for job_id in job_ids:
-        with env.registry.cursor() as cr:
-            ok = _process_one(env(cr=cr), job_id)
-        done, failed = done + bool(ok), failed + (ok is False)
+    for account_id, job_ids in by_account.items():
+        with _provider(env, account_id) as provider:
+            for job_id in job_ids:
+                with env.registry.cursor() as cr:
+                    ok = _process_one(env(cr=cr), job_id, provider)
+                done, failed = done + bool(ok), failed + (ok is False)
     env.invalidate_all()
     return done, failed
 
 
-def _process_one(env, job_id):
-    """True when filed, False when it failed (retried later), None when skipped."""
+class _provider:
+    """The mailbox's provider, connected on first use and closed after its jobs."""
+
+    def __init__(self, env, account_id):
+        self.env, self.account_id, self.provider = env, account_id, None
+
+    def __enter__(self):
+        return self
+
+    def fetch_raw(self, path, uid):
+        if self.provider is None:
+            with self.env.registry.cursor() as cr:
+                self.provider = connections.provider_for(
+                    self.env(cr=cr)["mailbox.account"].browse(self.account_id))
+            self.provider.__enter__()
+        return self.provider.fetch_raw(path, uid)
+
+    def __exit__(self, *exc):
+        if self.provider is not None:
+            self.provider.__exit__(*exc)
+
+
+def _process_one(env, job_id, provider):
+    """True when filed, False when it failed (retried later), None when skipped or taken."""
+    env.cr.execute("""SELECT id FROM maildesk_ingest_queue WHERE id = %s
+                       AND state IN ('pending', 'failed') FOR UPDATE SKIP LOCKED""", [job_id])
+    if not env.cr.fetchone():
+        return None  # another worker has it, or filed it meanwhile
     job = env["maildesk.ingest_queue"].browse(job_id)
     row = job.index_id
     job.write({"state": "in_progress", "started_at": fields.Datetime.now()})
     try:
         with env.cr.savepoint():
-            with connections.provider_for(row.account_id) as provider:
-                raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
+            raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
             if raw is None:
                 job.write({"state": "skipped", "error_message": "no longer on the server"})
                 return None
