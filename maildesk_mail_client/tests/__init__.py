@@ -15,6 +15,7 @@ from . import (
     test_secrets,
     test_sending,
     test_server_settings_admin_only,
+    test_state_changes,
     test_sync_imap,
     test_write_rules,
 )

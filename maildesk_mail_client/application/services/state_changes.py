@@ -14,11 +14,15 @@ from odoo import fields
 from odoo.exceptions import UserError
 
 from ...infrastructure.providers.base import AuthenticationFailed, ProviderError, ServerUnreachable
+from . import backoff
 
 _logger = logging.getLogger(__name__)
 
 RETRY_START = timedelta(minutes=1)
 RETRY_MAX = timedelta(hours=6)
+MAX_TEMPORARY_REFUSALS = 5
+# IMAP response codes (RFC 5530) that mean "not now" rather than "no".
+TEMPORARY_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[CONTACTADMIN]")
 
 
 # -- recording (user request) --------------------------------------------------------------------
@@ -123,6 +127,9 @@ def apply_pending(env, account, provider, commit):
                 states.write({"dirty_flags": False, "apply_attempts": 0, "last_error": False})
             elif key[0] == "move":
                 target = states.target_folder_id[:1]
+                if not target or target.account_id != account or target == folder:
+                    raise ProviderError(env._("the folder to move to is not a folder of this "
+                                              "mailbox any more"))
                 mapping = provider.move(folder.imap_name, uids, target.imap_name)
                 _relocate(env, rows, target, mapping)
                 states.filtered("index_id").write({"dirty_move": False, "has_move": False})
@@ -143,13 +150,79 @@ def apply_pending(env, account, provider, commit):
             raise  # the whole run stops; every intent is kept for the next one
         except ProviderError as exc:
             env.cr.rollback()
-            for state in states.exists():
-                attempts = state.apply_attempts + 1
-                state.write({"apply_attempts": attempts, "last_error": str(exc),
-                             "next_try_at": now + min(RETRY_START * 2 ** attempts, RETRY_MAX)})
+            _refused(env, account, provider, key[0], states.exists(), str(exc), now)
             commit()
-            _logger.info("MailDesk: change on mailbox %s refused by the server: %s", account.id, exc)
     return applied
+
+
+def _refused(env, account, provider, kind, states, words, now):
+    """The server said no: retry a "not now" a few times; otherwise drop the change, put the
+    message back as the server has it, and tell whoever asked for the change. The other
+    changes and the rest of the sync go on."""
+    _logger.info("MailDesk: %s change on mailbox %s refused by the server: %s",
+                 kind, account.id, words)
+    temporary = any(code in words.upper() for code in TEMPORARY_CODES)
+    retry = states.filtered(lambda s: temporary and s.apply_attempts + 1 < MAX_TEMPORARY_REFUSALS)
+    for state in retry:
+        attempts = state.apply_attempts + 1
+        state.write({"apply_attempts": attempts, "last_error": words,
+                     "next_try_at": now + backoff.delay(attempts, RETRY_START, RETRY_MAX)})
+    dropped = states - retry
+    if not dropped:
+        return
+    rows = dropped.index_id
+    if kind == "flags":
+        _restore_server_flags(provider, rows)
+        dropped.write({"dirty_flags": False, "has_seen": False, "has_starred": False,
+                       "apply_attempts": 0, "last_error": words})
+    else:
+        # sudo-free: this runs in the sync's system environment.
+        rows.write({"pending_move_to_id": False, "pending_delete": False})
+        dropped.write({"dirty_move": False, "has_move": False, "has_delete": False,
+                       "is_delete": False, "target_folder_id": False, "apply_attempts": 0,
+                       "last_error": words})
+    for author, mine in _by_author(dropped).items():
+        account.message_notify(
+            partner_ids=author.partner_id.ids, subject=env._("A change was not made"),
+            body=env._(
+                "The mail server of %(mailbox)s refused your change to %(count)s message(s) "
+                "(%(what)s): %(words)s. They are shown again as the server has them.",
+                mailbox=account.email, count=len(mine), what=_WHAT[kind](env), words=words))
+    dropped.filtered(lambda s: not s.dirty_flags and not s.dirty_move).unlink()
+
+
+_WHAT = {
+    "flags": lambda env: env._("read or star"),
+    "move": lambda env: env._("move"),
+    "delete": lambda env: env._("delete"),
+}
+
+
+def _by_author(states):
+    authors = {}
+    for state in states:
+        author = state.write_uid if state.write_uid and not state.write_uid._is_superuser() \
+            else state.create_uid
+        if author and author.active:
+            authors.setdefault(author, []).append(state)
+    return authors
+
+
+def _restore_server_flags(provider, rows):
+    """Read the flags of ``rows`` from the server again: the optimistic values were refused."""
+    for folder in rows.folder_id:
+        mine = rows.filtered(lambda r, f=folder: r.folder_id == f and r.uid.isdigit())
+        try:
+            metas = {str(m.uid): m for m in provider.fetch_meta(folder.imap_name,
+                                                                  [int(r.uid) for r in mine])}
+        except ProviderError:
+            continue  # the next full look at the folder corrects them
+        for row in mine:
+            meta = metas.get(row.uid)
+            if meta is None:
+                row.unlink()  # gone from the server meanwhile
+            else:
+                row.write({"is_read": meta.is_read, "is_starred": meta.is_starred})
 
 
 def _relocate(env, rows, target, mapping):
