@@ -326,12 +326,11 @@ class MailboxAccount(models.Model):
 
     def action_sync_now(self):
         """Ask for a sync of these mailboxes as soon as a worker is free."""
-        sync.request_sync(self)
+        kind, message = sync.sync_now(self)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"type": "info", "title": self.env._("Sync requested"),
-                       "message": self.env._("The mailbox is synchronised within a minute.")},
+            "params": {"type": kind, "title": self.env._("Sync requested"), "message": message},
         }
 
     def _notify_owner_of_problem(self, message):

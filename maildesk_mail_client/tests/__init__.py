@@ -17,5 +17,6 @@ from . import (
     test_server_settings_admin_only,
     test_state_changes,
     test_sync_imap,
+    test_sync_requests,
     test_write_rules,
 )

@@ -83,6 +83,40 @@ def request_sync(accounts):
     return True
 
 
+def sync_now(accounts):
+    """"Sync Now": ask for a sync and say truthfully what will happen: (type, sentence)."""
+    request_sync(accounts)
+    env = accounts.env
+    if len(accounts) != 1:
+        return "info", env._("MailDesk synchronises these mailboxes within a minute.")
+    # sudo: the caller may read this account (checked by request_sync); the server settings
+    # and the last problem are read to tell them what the sync will do.
+    account = accounts.sudo()
+    if not account.active:
+        return "warning", env._("This mailbox is archived: MailDesk does not synchronise it. "
+                                "Unarchive it first.")
+    if account.provider != "imap" or not account.imap_host:
+        return "warning", env._("This mailbox has no incoming server yet: a Mailbox Admin sets "
+                                "one on the Server tab, then MailDesk synchronises it.")
+    now = fields.Datetime.now()
+    if account.backoff_until and account.backoff_until > now:
+        problem = account.last_error or env._("the mail server did not answer")
+        next_try = (account.last_error_at or now) + MANUAL_RETRY_EVERY
+        if next_try > now:
+            return "warning", env._(
+                "MailDesk tried less than a minute ago and it failed: %(problem)s It tries "
+                "again at %(time)s.", problem=problem, time=_local_time(account, next_try))
+        return "info", env._(
+            "The last sync failed (%(problem)s). MailDesk tries again now instead of waiting "
+            "until %(time)s; the result shows here within a minute.",
+            problem=problem, time=_local_time(account, account.backoff_until))
+    return "info", env._("MailDesk synchronises this mailbox within a minute.")
+
+
+def _local_time(record, when):
+    return fields.Datetime.context_timestamp(record, when).strftime("%H:%M")
+
+
 def pending_request(env, account_id):
     env.cr.execute("SELECT requested_at FROM maildesk_sync_request WHERE account_id = %s",
                    [account_id])

@@ -1,0 +1,76 @@
+"""Read, star, move, archive and delete pushed to the server by a worker killed at any commit:
+after the next run every change is on the server exactly once and the index equals the server."""
+import harness
+
+
+def _record_changes(odoo_db, account_id):
+    """A member's changes, as the inbox records them; returns {message_id: expected place}."""
+    with odoo_db.env() as env:
+        rows = env["maildesk.message_index"].search([("account_id", "=", account_id)])
+        by = {r.subject: r for r in rows}
+        sync = env["mailbox.sync"]
+        sync.set_flags([by["M0"].id, by["M1"].id], is_read=True)
+        sync.set_flags([by["M2"].id], is_starred=True)
+        sync.archive_messages([by["M3"].id, by["M4"].id])
+        sync.delete_messages([by["M5"].id])
+        return {
+            by["M0"].message_id: ("INBOX", True, False), by["M1"].message_id: ("INBOX", True, False),
+            by["M2"].message_id: ("INBOX", False, True), by["M3"].message_id: ("Archive", False, False),
+            by["M4"].message_id: ("Archive", False, False), by["M5"].message_id: ("Trash", False, False),
+        }
+
+
+def _sync(odoo_db, account_id, die=None):
+    return harness.run(odoo_db.db, "call", "sync.sync_account", f"[{account_id}, 240, 2]", die=die)
+
+
+def test_changes_applied_by_a_worker_killed_at_any_commit_all_reach_the_server_once(
+        odoo_db, dovecot):
+    boundaries = 0
+    for where in ("before", "after"):
+        n = 0
+        while True:
+            n += 1
+            account_id, user = harness.make_account(odoo_db, dovecot)
+            for i in range(6):
+                dovecot.deliver(user, harness.message(i, subject=f"M{i}"))
+            assert _sync(odoo_db, account_id).result["status"] == "ok"
+            expected = _record_changes(odoo_db, account_id)
+            worker = _sync(odoo_db, account_id, die=(where, n))
+            finished = not worker.killed
+            if worker.killed:
+                boundaries += 1
+                odoo_db.sql("UPDATE maildesk_account_lease SET lease_until = now() AT TIME ZONE "
+                            "'UTC' - interval '1 second' WHERE account_id = %s", [account_id])
+                assert _sync(odoo_db, account_id).result["status"] == "ok"
+            server = {mid: (folder, seen, flagged) for (folder, _uid), (mid, seen, flagged)
+                      in harness.server_snapshot(dovecot, user).items()}
+            assert server == expected, f"killed {where} commit {n}: server is {server}"
+            harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
+            left = odoo_db.sql("""SELECT count(*) FROM maildesk_email_state WHERE account_id = %s
+                                   AND (dirty_flags OR dirty_move)""", [account_id])[0][0]
+            assert left == 0, f"killed {where} commit {n}: {left} changes still pending"
+            if finished:
+                break
+    assert boundaries >= 6, f"only {boundaries} commit boundaries were exercised"
+
+
+def test_two_sync_crons_racing_on_the_same_mailboxes_index_each_message_once(odoo_db, dovecot):
+    """Two Odoo cron workers pick up the sync job at the same moment (the scheduler's own
+    locking and the account lease decide who does what)."""
+    boxes = []
+    for _ in range(3):
+        account_id, user = harness.make_account(odoo_db, dovecot)
+        for i in range(12):
+            dovecot.deliver(user, harness.message(i))
+        boxes.append((account_id, user))
+    odoo_db.sql("INSERT INTO ir_config_parameter (key, value) VALUES "
+                "('maildesk.backfill_batch_size', '3')")
+    first = harness.Worker(odoo_db.db, "cron", "maildesk_mail_client.ir_cron_sync_mailboxes").start()
+    second = harness.Worker(odoo_db.db, "call", "sync.run_due_accounts", "[]").start()
+    first.wait(), second.wait()
+    harness.run(odoo_db.db, "cron", "maildesk_mail_client.ir_cron_sync_mailboxes")
+    for account_id, user in boxes:
+        harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
+        assert odoo_db.sql("SELECT connection_state FROM mailbox_account WHERE id = %s",
+                           [account_id]) == [("connected",)]
