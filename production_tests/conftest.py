@@ -49,6 +49,7 @@ def odoo_db(template_db):
     harness.create_db(name, template=template_db)
     odoo = harness.Odoo(name)
     yield odoo
+    harness.stop_worker_server(name)
     from odoo.modules.registry import Registry  # noqa: PLC0415
     Registry.delete(name)
     harness.drop_db(name)

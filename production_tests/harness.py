@@ -11,8 +11,12 @@ import configparser
 import contextlib
 import json
 import os
+import select
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,27 +82,36 @@ def install_template(name, log_path):
 
 
 class Worker:
-    """One run of a worker process. ``die`` = ("before" | "after", n): die at commit n."""
+    """One run of a worker process. ``die`` = ("before" | "after", n): die at commit n.
+
+    ``run()`` forks it from the database's worker server (the registry loaded once);
+    ``start()``/``wait()`` start a separate process, for workers that must run at once.
+    """
 
     def __init__(self, db, action, *args, die=None, env=None, timeout=180):
-        self.cmd = [sys.executable, str(HERE / "worker.py"), "--db", db, "--conf", conf_path()]
+        self.db = db
+        self.argv = ["--db", db, "--conf", conf_path()]
         if die:
-            self.cmd += ["--die", f"{die[0]}:{die[1]}"]
-        self.cmd += [action, *map(str, args)]
+            self.argv += ["--die", f"{die[0]}:{die[1]}"]
+        self.argv += [action, *map(str, args)]
+        self.cmd = [sys.executable, str(HERE / "worker.py"), *self.argv]
         self.env = dict(os.environ, **(env or {}))
         self.timeout = timeout
 
     def run(self):
-        proc = subprocess.run(self.cmd, env=self.env, capture_output=True, text=True,
-                              timeout=self.timeout, cwd=str(odoo_src()))
-        self.returncode, self.stderr = proc.returncode, proc.stderr
+        if self.env != dict(os.environ):
+            return self.start().wait()
+        self.returncode, out, self.stderr = _server(self.db).run(self.argv, self.timeout)
+        return self._finish(out)
+
+    def _finish(self, out):
         self.result = None
-        for line in proc.stdout.splitlines():
+        for line in out.splitlines():
             if line.startswith("RESULT "):
                 self.result = json.loads(line[7:])
-        if proc.returncode not in (0, KILLED) or (proc.returncode == 0 and self.result is None):
-            raise AssertionError(f"worker {self.cmd[5:]} failed (rc={proc.returncode}):\n"
-                                 f"{proc.stderr[-4000:]}")
+        if self.returncode not in (0, KILLED) or (self.returncode == 0 and self.result is None):
+            raise AssertionError(f"worker {self.argv[4:]} failed (rc={self.returncode}):\n"
+                                 f"{self.stderr[-4000:]}")
         return self
 
     def start(self):
@@ -109,17 +122,71 @@ class Worker:
     def wait(self):
         out, err = self.proc.communicate(timeout=self.timeout)
         self.returncode, self.stderr = self.proc.returncode, err
-        self.result = None
-        for line in out.splitlines():
-            if line.startswith("RESULT "):
-                self.result = json.loads(line[7:])
-        if self.returncode not in (0, KILLED):
-            raise AssertionError(f"worker failed (rc={self.returncode}):\n{err[-4000:]}")
-        return self
+        return self._finish(out)
 
     @property
     def killed(self):
         return self.returncode == KILLED
+
+
+class _WorkerServer:
+    """worker.py serve: forks one child per job from a process that loaded the registry."""
+
+    def __init__(self, db):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "worker.py"), "--db", db, "--conf", conf_path(), "serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(odoo_src()))
+        self.pending = b""
+        if self._line(120) != "READY":
+            raise AssertionError(f"the worker server for {db} did not start")
+        self.dir = tempfile.mkdtemp(prefix="maildesk-worker-")
+
+    def _line(self, timeout):
+        end = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            if not chunk:
+                raise AssertionError("the worker server died")
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.decode().strip()
+
+    def run(self, argv, timeout):
+        out, err = os.path.join(self.dir, "out"), os.path.join(self.dir, "err")
+        self.proc.stdin.write((json.dumps({"argv": argv, "out": out, "err": err}) + "\n").encode())
+        self.proc.stdin.flush()
+        pid = int(self._line(30).split()[1])
+        answer = self._line(timeout)
+        if answer is None:  # stuck: a worker waiting on a lock would wait for ever
+            os.kill(pid, signal.SIGKILL)
+            self._line(30)
+            raise AssertionError(f"worker {argv[4:]} did not finish within {timeout} s")
+        with open(out) as o, open(err) as e:
+            return int(answer.split()[1]), o.read(), e.read()
+
+    def stop(self):
+        with contextlib.suppress(Exception):
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_servers = {}
+
+
+def _server(db):
+    if db not in _servers:
+        _servers[db] = _WorkerServer(db)
+    return _servers[db]
+
+
+def stop_worker_server(db):
+    server = _servers.pop(db, None)
+    if server:
+        server.stop()
 
 
 def run(db, action, *args, die=None, **kw):

@@ -42,7 +42,8 @@ def test_changes_applied_by_a_worker_killed_at_any_commit_all_reach_the_server_o
                 boundaries += 1
                 odoo_db.sql("UPDATE maildesk_account_lease SET lease_until = now() AT TIME ZONE "
                             "'UTC' - interval '1 second' WHERE account_id = %s", [account_id])
-                assert _sync(odoo_db, account_id).result["status"] == "ok"
+                after = _sync(odoo_db, account_id).result
+                assert after["status"] == "ok", f"killed {where} commit {n}: {after}"
             server = {mid: (folder, seen, flagged) for (folder, _uid), (mid, seen, flagged)
                       in harness.server_snapshot(dovecot, user).items()}
             assert server == expected, f"killed {where} commit {n}: server is {server}"

@@ -16,27 +16,42 @@ import json
 import os
 import signal
 import sys
+import traceback
 
 
-def main():
+def _parser():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
     parser.add_argument("--conf", required=True)
     parser.add_argument("--die")
     parser.add_argument("action")
     parser.add_argument("args", nargs="*")
-    opts = parser.parse_args()
+    return parser
+
+
+def main():
+    opts = _parser().parse_args()
+    registry = _load(opts.db, opts.conf)
+    if opts.action == "serve":
+        return _serve(registry)
+    _perform(registry, opts)
+
+
+def _load(db, conf):
     sys.path.insert(0, os.environ.get("MAILDESK_ODOO_SRC", "/opt/odoo/19/src"))
-    from odoo import SUPERUSER_ID, api, sql_db  # noqa: PLC0415
     from odoo.modules.registry import Registry  # noqa: PLC0415
     from odoo.tools import config as odoo_config  # noqa: PLC0415
-    odoo_config.parse_config(["-c", opts.conf, "--log-level", "warn"], setup_logging=True)
-    registry = Registry(opts.db)
+    odoo_config.parse_config(["-c", conf, "--log-level", "warn"], setup_logging=True)
+    return Registry(db)
+
+
+def _perform(registry, opts):
+    from odoo import SUPERUSER_ID, api, sql_db  # noqa: PLC0415
     if opts.die:
         where, count = opts.die.split(":")
         _die_at_commit(sql_db.Cursor, where, int(count))
     if opts.action == "cron":
-        result = _run_cron(registry, opts.db, opts.args[0])
+        result = _run_cron(registry, registry.db_name, opts.args[0])
     elif opts.action == "call":
         module, function = opts.args[0].rsplit(".", 1)
         args = json.loads(opts.args[1]) if len(opts.args) > 1 else []
@@ -48,6 +63,38 @@ def main():
     else:
         raise SystemExit(f"unknown action {opts.action}")
     print("RESULT " + json.dumps(result, default=str), flush=True)
+
+
+def _serve(registry):
+    """Forking server: the registry is loaded once, each job runs in a fresh child process
+    (its own database connections, its own death), as fast as a fork. Reads one JSON job a
+    line: {"argv": [...], "out": path, "err": path}; answers "EXIT <returncode>"."""
+    from odoo import sql_db  # noqa: PLC0415
+    sql_db.close_all()  # no connection may be shared with a child
+    print("READY", flush=True)
+    for line in sys.stdin:
+        job = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                with open(job["out"], "w") as out, open(job["err"], "w") as err:
+                    os.dup2(out.fileno(), 1)
+                    os.dup2(err.fileno(), 2)
+                    sys.stdout = os.fdopen(1, "w", buffering=1)
+                    sys.stderr = os.fdopen(2, "w", buffering=1)
+                    _perform(registry, _parser().parse_args(job["argv"]))
+                    code = 0
+            except BaseException:  # noqa: BLE001 (reported to the test through stderr)
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        print(f"PID {pid}", flush=True)
+        _pid, status = os.waitpid(pid, 0)
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        print(f"EXIT {code}", flush=True)
 
 
 def _die_at_commit(cursor_class, where, count):

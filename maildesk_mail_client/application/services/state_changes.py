@@ -132,7 +132,9 @@ def apply_pending(env, account, provider, commit):
                                               "mailbox any more"))
                 mapping = provider.move(folder.imap_name, uids, target.imap_name)
                 _relocate(env, rows, target, mapping)
-                states.filtered("index_id").write({"dirty_move": False, "has_move": False})
+                # a row whose message was not found (moved already by a run that died
+                # before its commit) went with its state: the next sync indexes it anew
+                states.exists().write({"dirty_move": False, "has_move": False})
             else:
                 in_trash = folder.folder_type == "trash" or not trash
                 mapping = provider.delete(folder.imap_name, uids,
@@ -141,8 +143,8 @@ def apply_pending(env, account, provider, commit):
                     rows.unlink()
                 else:
                     _relocate(env, rows, trash, mapping)
-                    states.filtered("index_id").write({"dirty_move": False, "has_delete": False,
-                                                       "is_delete": False})
+                    states.exists().write({"dirty_move": False, "has_delete": False,
+                                           "is_delete": False})
             states.exists().filtered(lambda s: not s.dirty_flags and not s.dirty_move).unlink()
             applied += len(states)
             commit()

@@ -1,13 +1,40 @@
 """Synchronise one mailbox into the message index.
 
-A run: take the account's lease (or return at once if another worker has it) -> apply the
-users' pending changes -> list folders with their status in one command -> for each folder
-whose status moved, ask only for what changed since the stored cursor -> upsert the index
-in batches keyed on (account, folder, uid), committing after each batch -> release.
+One run of one mailbox, as a state machine. Every arrow that leaves a box with a star
+commits (``checkpoint``: the work, the folder's cursor and the lease renewal in one
+transaction); a run stopped anywhere (killed, cut off, out of time, lease lost) resumes
+from the last commit, and the idempotent upsert never doubles a message::
 
-It runs on a cursor of its own and commits per batch, so a crash or a dropped connection
-loses at most the batch in flight; the next run continues from the stored cursor and the
-idempotent upsert never doubles a message.
+    take lease --busy--> (return "busy": another worker has it)
+        |
+    take request (the "Sync Now" / open-mailbox row, on its own cursor)
+        |
+    MIRROR FOLDERS* ---- list with status, renames kept, gone folders' marks stashed
+        |
+    APPLY CHANGES* ----- users' intents, one committed group at a time, flags first;
+        |                a refused one is reported to its author and dropped
+        |                (folders listed again when some were applied)
+    for each folder, in the one folder order:
+        |
+        +-- UNCHANGED? --yes--> next folder (status equals the stored cursor: no command)
+        |
+        +-- DELTA ----------- new UIDs, flag changes, vanished UIDs, UIDVALIDITY reset
+        |     reset? -------> RESET* (stash marks, empty the folder: it is "never_synced")
+        |
+        +-- never_synced? --> FIRST LOOK: cursor at the newest UID, state "backfill_in_progress",
+        |                     the new UIDs indexed newest first as history       (batches*)
+        |   incremental? ---> NEW MAIL: indexed oldest first, last_uid moving per batch;
+        |                     the status cursor is written only once all is in  (batches*)
+        |
+        +-- HISTORY --------- below backfill_last_uid, newest first, until done -> "incremental"
+        |                                                                      (batches*)
+        +-- COUNTS* --------- unread and total; a locally filed Sent copy reconciled
+        |
+    out of time? --> stop here, "complete": False (the next run goes on)
+        |
+    SUCCEEDED* (account connected) | FAILED* (the server's words, back-off, owner told)
+        |
+    release lease (only this worker's)
 """
 import contextlib
 import logging
@@ -254,16 +281,14 @@ class _Run:
             with provider:
                 # Folders first: a pending change then names a renamed folder by its new path,
                 # and none is applied with the UIDs of a folder whose UIDVALIDITY was reset.
-                folders = self._sync_folders(provider.list_folders())
-                self.checkpoint()
-                if state_changes.apply_pending(self.env, account, provider, commit=self.checkpoint):
-                    folders = self._sync_folders(provider.list_folders())  # moves changed them
-                self.checkpoint()
+                folders = self._step_mirror_folders(provider)
+                if self._step_apply_changes(provider):
+                    folders = self._step_mirror_folders(provider)  # moves changed them
                 for folder, remote_folder in folders:
                     if self._out_of_time():
                         self.result["complete"] = False
                         break
-                    self._sync_folder(provider, folder, remote_folder)
+                    self._step_folder(provider, folder, remote_folder)
                 self.result["round_trips"] = provider.round_trips
             self._succeeded()
         except LeaseLost:
@@ -315,59 +340,98 @@ class _Run:
         _logger.info("MailDesk: sync of mailbox %s failed (%s): %s", account.id, state, message)
         self.result.update(status="error", state=state, error=message)
 
-    # -- folders -------------------------------------------------------------------------------
-    def _sync_folders(self, remote):
+    # -- the steps ------------------------------------------------------------------------------
+    def _step_mirror_folders(self, provider):
         """Mirror the server's folder list; return [(folder, remote)] in sync order."""
-        return folder_mirror.mirror(self.env, self.account, remote, self.result)
+        folders = folder_mirror.mirror(self.env, self.account, provider.list_folders(), self.result)
+        self.checkpoint()
+        return folders
 
-    def _sync_folder(self, provider, folder, remote):
-        if (folder.sync_state == "incremental" and remote.uidvalidity
-                and str(remote.uidvalidity) == (folder.uid_validity or "")
-                and remote.uidnext == folder.last_uidnext
-                and remote.highestmodseq is not None
-                and str(remote.highestmodseq) == (folder.last_highest_modseq or "")
-                and remote.messages == folder.total_count):
+    def _step_apply_changes(self, provider):
+        applied = state_changes.apply_pending(self.env, self.account, provider,
+                                              commit=self.checkpoint)
+        self.checkpoint()
+        return applied
+
+    def _step_folder(self, provider, folder, remote):
+        if self._unchanged(folder, remote):
             return  # LIST-STATUS says nothing moved: not a single command for this folder
         try:
-            self._sync_folder_changes(provider, folder, remote)
+            delta = self._step_delta(provider, folder)
+            if folder.sync_state in ("never_synced", "backfill_pending"):
+                self._step_first_look(folder, delta)
+            elif not self._step_new_mail(folder, delta):
+                # Out of time: the status cursor stays behind, so the next run comes back.
+                self._step_counts(folder, remote)
+                return
+            self._step_history(provider, folder)
+            self._step_counts(folder, remote)
         except FolderGone:
             folder_mirror.remove_folders(self.env, self.account, folder)
             self.checkpoint()
 
-    def _sync_folder_changes(self, provider, folder, remote):
+    @staticmethod
+    def _unchanged(folder, remote):
+        return (folder.sync_state == "incremental" and remote.uidvalidity
+                and str(remote.uidvalidity) == (folder.uid_validity or "")
+                and remote.uidnext == folder.last_uidnext
+                and remote.highestmodseq is not None
+                and str(remote.highestmodseq) == (folder.last_highest_modseq or "")
+                and remote.messages == folder.total_count)
+
+    def _step_delta(self, provider, folder):
+        """What changed since the folder's cursor; a UIDVALIDITY reset empties the folder first.
+        Vanished messages and flag changes go into this transaction."""
         known = None if provider.qresync or not folder.last_uid else self._known_uids(folder)
         delta = provider.changes(folder.imap_name, folder.uid_validity, folder.last_uid,
                                  folder.last_highest_modseq, known_uids=known)
         if delta.reset:
             self._reset_folder(folder)
-        # History is everything present at the first sync (or after a reset); only mail that
-        # arrives later is "new" (and may be filed into Odoo records).
-        fresh = folder.sync_state in ("never_synced", "backfill_pending")
         if delta.vanished:
             self._remove(folder, delta.vanished)
         if delta.flag_changes:
             self._apply_flags(folder, delta.flag_changes)
+        return delta
+
+    @staticmethod
+    def _status_cursor(delta):
         cursor = {"uid_validity": str(delta.uidvalidity), "last_uidnext": delta.uidnext or 0,
                   "last_sync_at": fields.Datetime.now(), "last_error": False}
         if delta.highestmodseq is not None:
             cursor["last_highest_modseq"] = str(delta.highestmodseq)
-        if fresh:
-            cursor.update(sync_state="backfill_in_progress", backfill_started_at=fields.Datetime.now(),
+        return cursor
+
+    def _step_first_look(self, folder, delta):
+        """History is everything present at the first sync (or after a reset); only mail that
+        arrives later is "new" (and may be filed into Odoo records)."""
+        folder.write(dict(self._status_cursor(delta), sync_state="backfill_in_progress",
+                          backfill_started_at=fields.Datetime.now(),
                           backfill_total_estimate=len(delta.new_uids),
-                          last_uid=max(delta.new_uids, default=0))
-            folder.write(cursor)
-            self._index_uids(folder, delta.new_uids, incoming=False)
-        else:
-            # Oldest first, last_uid moving with each committed batch: an interrupted run
-            # leaves the cursor below the first message it did not index.
-            if not self._index_uids(folder, sorted(delta.new_uids), incoming=True,
-                                    advance_last_uid=True):
-                # Out of time: the status cursor stays behind, so the next run comes back.
-                self._refresh_counts(folder, remote)
-                self.checkpoint()
-                return
-            folder.write(cursor)
-        self._backfill(provider, folder)
+                          last_uid=max(delta.new_uids, default=0)))
+        self._index_uids(folder, delta.new_uids, incoming=False)
+
+    def _step_new_mail(self, folder, delta):
+        """Oldest first, last_uid moving with each committed batch: an interrupted run leaves
+        the cursor below the first message it did not index. False when out of time."""
+        if not self._index_uids(folder, sorted(delta.new_uids), incoming=True,
+                                advance_last_uid=True):
+            return False
+        folder.write(self._status_cursor(delta))
+        return True
+
+    def _step_history(self, provider, folder):
+        if folder.sync_state not in ("backfill_in_progress", "backfill_pending", "never_synced"):
+            return
+        floor = folder.backfill_last_uid or (folder.last_uid + 1 if folder.last_uid else 0)
+        remaining = provider.all_uids(folder.imap_name, below=floor)[::-1] if floor > 1 else []
+        if folder.sync_state != "backfill_in_progress":
+            folder.write({"sync_state": "backfill_in_progress",
+                          "backfill_total_estimate": folder.backfill_fetched_count + len(remaining)})
+        if self._index_uids(folder, remaining, incoming=False):
+            folder.write({"sync_state": "incremental",
+                          "backfill_completed_at": fields.Datetime.now()})
+
+    def _step_counts(self, folder, remote):
         self._refresh_counts(folder, remote)
         self.checkpoint()
 
@@ -377,7 +441,8 @@ class _Run:
         return {int(uid) for (uid,) in self.cr.fetchall() if uid.isdigit()}
 
     def _index_uids(self, folder, uids, incoming, advance_last_uid=False):
-        """Fetch and upsert ``uids`` newest first, a committed batch at a time."""
+        """Fetch and upsert ``uids`` in the given order, a committed batch at a time; False
+        when the run ran out of time before the last batch."""
         if not uids:
             return True
         for batch, metas in self._prefetched(folder.imap_name, uids):
@@ -431,18 +496,6 @@ class _Run:
                 with contextlib.suppress(queue.Empty):
                     ready.get(timeout=0.05)
             worker.join()
-
-    def _backfill(self, provider, folder):
-        if folder.sync_state not in ("backfill_in_progress", "backfill_pending", "never_synced"):
-            return
-        floor = folder.backfill_last_uid or (folder.last_uid + 1 if folder.last_uid else 0)
-        remaining = provider.all_uids(folder.imap_name, below=floor)[::-1] if floor > 1 else []
-        if folder.sync_state != "backfill_in_progress":
-            folder.write({"sync_state": "backfill_in_progress",
-                          "backfill_total_estimate": folder.backfill_fetched_count + len(remaining)})
-        if self._index_uids(folder, remaining, incoming=False):
-            folder.write({"sync_state": "incremental",
-                          "backfill_completed_at": fields.Datetime.now()})
 
     # -- writes to the index -----------------------------------------------------------------
     def _upsert(self, folder, metas, incoming):
