@@ -154,5 +154,9 @@ class TestAttachmentRoute(ImapHttpCase):
                          (200, "image/png", PNG))
         self.assertEqual(disposition_params(image.headers["Content-Disposition"])[0], "inline")
         self.assertSandboxed(image)
+        # the body and its image came from one download of the message: one sign-in
+        logins = self.dovecot.log().count(f"Login: user=<{self.user}>")
+        self.assertEqual(logins, 3, "sync, body and inline image: the image reused the body's "
+                                    "download")
         self.authenticate("md_outsider", "md_outsider")
         self.assertEqual(self.url_open(source).status_code, 404)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from odoo import fields
 from odoo.exceptions import UserError
 
-from ...infrastructure import attachment_serving, html_safety, mime
+from ...infrastructure import attachment_serving, html_safety, mime, raw_cache
 from ...infrastructure.providers.base import ProviderError
 from . import connections
 
@@ -91,8 +91,7 @@ def _fetch_body(row):
     # sudo: the provider needs the account's settings; access to the row was checked.
     account = row.account_id.sudo()
     try:
-        with connections.provider_for(account) as provider:
-            raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
+        raw = _raw(row, account)
     except ProviderError as exc:
         raise UserError(env._(
             "This message cannot be opened right now: %(words)s. The list is kept; try again in "
@@ -101,6 +100,19 @@ def _fetch_body(row):
         raise UserError(env._("This message is no longer on the server. The next sync removes it "
                               "from the list."))
     return render(raw)
+
+
+def _raw(row, account):
+    """The whole message, downloaded once for its body, inline images and attachments."""
+    # sudo: the caller checked the row; the folder's cursor fields are system bookkeeping.
+    folder = row.folder_id.sudo()
+    key = (row.env.cr.dbname, account.id, folder.id, folder.uid_validity, row.uid)
+    raw = raw_cache.messages.get(key)
+    if raw is None:
+        with connections.provider_for(account) as provider:
+            raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
+        raw_cache.messages.put(key, raw)
+    return raw
 
 
 def render(raw):
@@ -128,8 +140,7 @@ def attachment_bytes(row, part_id):
     # sudo: as in _fetch_body.
     account = row.account_id.sudo()
     try:
-        with connections.provider_for(account) as provider:
-            raw = provider.fetch_raw(row.folder_id.imap_name, row.uid)
+        raw = _raw(row, account)
     except ProviderError as exc:
         raise UserError(row.env._("This attachment cannot be downloaded right now: %(words)s. "
                                   "Try again in a moment.", words=exc)) from exc
