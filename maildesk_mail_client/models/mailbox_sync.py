@@ -1,3 +1,6 @@
+import re
+import uuid
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -157,12 +160,22 @@ class MailboxSync(models.AbstractModel):
         if "attachment_ids" in vals:
             vals["attachment_ids"] = [fields.Command.set([int(a) for a in vals["attachment_ids"]])]
         Draft = self.env["maildesk.draft"]
+        token = values.get("client_token")
+        if token is not None:
+            if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", token):
+                raise UserError(self.env._("The composer sent an invalid message token."))
+            if not draft_id:  # a replayed save finds the draft the first one made
+                found = Draft.search([("user_id", "=", self.env.uid),
+                                      ("client_token", "=", token)], limit=1)
+                if found.send_state not in (False, "draft"):
+                    return found.id  # already on its way: the replay changes nothing
+                draft_id = found.id
         if draft_id:
             draft = Draft.browse(int(draft_id))
             draft.write(vals)
         else:
             mailbox_access.require_account(self.env, vals.get("account_id"))
-            draft = Draft.create(vals)
+            draft = Draft.create(dict(vals, client_token=token or False))
         return draft.id
 
     @api.model
@@ -183,6 +196,10 @@ class MailboxSync(models.AbstractModel):
         """Queue a saved draft for sending, or values given directly (saved as a draft first).
         The send worker sends it once its undo delay is over; asking twice sends it once."""
         if not draft_id:
+            if not values.get("client_token"):
+                raise UserError(self.env._(
+                    "Save the message first, or send it with a client_token: without one, a "
+                    "request sent twice would send the message twice."))
             draft_id = self.save_draft(**values)
         draft = self.env["maildesk.draft"].browse(int(draft_id))
         return sending.send_draft(draft, resend_uncertain=bool(resend_uncertain))
@@ -201,10 +218,12 @@ class MailboxSync(models.AbstractModel):
     @api.model
     def prepare_reply(self, index_id, reply_all=False):
         row = self._rows([index_id])
-        return composing.prepare_reply(row, bodies.get_body(row), reply_all=reply_all)
+        return dict(composing.prepare_reply(row, bodies.get_body(row), reply_all=reply_all),
+                    client_token=uuid.uuid4().hex)
 
     @api.model
     def prepare_forward(self, index_id):
         row = self._rows([index_id])
         # the draft remembers what it forwards, so the original is marked $Forwarded once sent
-        return dict(composing.prepare_forward(row, bodies.get_body(row)), forward_of_index_id=row.id)
+        return dict(composing.prepare_forward(row, bodies.get_body(row)), forward_of_index_id=row.id,
+                    client_token=uuid.uuid4().hex)

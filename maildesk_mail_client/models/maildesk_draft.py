@@ -34,6 +34,13 @@ class MaildeskDraft(models.Model):
     request_read_receipt = fields.Boolean()
     request_delivery_receipt = fields.Boolean()
     message_id = fields.Char("Message-ID", copy=False)
+    client_token = fields.Char(
+        copy=False, index="btree_not_null",
+        help="Chosen by the composer once per message: a save or send that is replayed (a retried "
+             "request, a double click) finds this draft again instead of making a second one.")
+
+    _client_token_unique = models.Constraint(
+        "UNIQUE(user_id, client_token)", "This message was already saved.")
 
     @api.model_create_multi
     def create(self, vals_list):

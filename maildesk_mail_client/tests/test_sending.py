@@ -99,6 +99,21 @@ class TestSending(ImapCase):
         done = self.Sync.send_status(draft_id)
         self.assertEqual((done["state"], done["accepted"], done["refused"]), ("sent", [address], []))
 
+    def test_a_send_without_a_saved_draft_is_replay_safe_only_with_a_client_token(self):
+        self.env["ir.config_parameter"].set_param("maildesk.undo_send_seconds", "0")
+        name, address = self.recipient()
+        values = {"account_id": self.account.id, "to_emails": address, "subject": "Token",
+                  "body_html": "<p>Once.</p>", "client_token": "compose-7f3a9c21"}
+        first = self.Sync.send_email(**values)
+        replayed = self.Sync.send_email(**values)  # the browser retried the request
+        self.assertEqual(replayed["draft_id"], first["draft_id"])
+        self.run_worker()
+        self.run_worker()
+        self.assertEqual([m["Subject"] for m in self.received(name)], ["Token"])
+        with self.assertRaises(UserError) as caught:
+            self.Sync.send_email(**dict(values, client_token=None))
+        self.assertIn("client_token", str(caught.exception))
+
     def test_the_undo_delay_is_a_setting(self):
         self.env["ir.config_parameter"].set_param("maildesk.undo_send_seconds", "0")
         name, address = self.recipient()
@@ -227,7 +242,8 @@ class TestSending(ImapCase):
 
     def test_validation_errors_are_said_at_once_and_nothing_is_queued(self):
         with self.assertRaises(UserError) as caught:
-            self.Sync.send_email(account_id=self.account.id, to_emails="not-an-address")
+            self.Sync.send_email(account_id=self.account.id, to_emails="not-an-address",
+                                 client_token="validation-0001")
         self.assertIn("not valid", str(caught.exception))
         self.assertFalse(self.Draft.search([("account_id", "=", self.account.id),
                                             ("send_state", "!=", "draft")]))

@@ -34,7 +34,7 @@ from ...infrastructure import mime
 from ...infrastructure.addresses import is_plain_address
 from ...infrastructure.providers.base import ProviderError, ServerUnreachable
 from ...infrastructure.providers.smtp import DeliveryUncertain, SmtpRefused
-from . import connections, mailbox_access, state_changes
+from . import backoff, connections, mailbox_access, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ def _failed(env, job, exc, refused):
 
 
 def retry_delay(attempt):
-    return min(RETRY_START * (2 ** (attempt - 1)), RETRY_MAX)
+    return backoff.delay(attempt, RETRY_START, RETRY_MAX)
 
 
 def _record(env, draft_id, attempt, vals):
