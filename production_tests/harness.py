@@ -44,6 +44,18 @@ def conf_path():
     return os.environ["MAILDESK_ODOO_CONF"]
 
 
+def conf_with(directory, **options):
+    """A copy of the test configuration with some [options] changed; returns its path."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(conf_path())
+    for key, value in options.items():
+        parser["options"][key] = str(value)
+    path = os.path.join(directory, "odoo.conf")
+    with open(path, "w") as handle:
+        parser.write(handle)
+    return path
+
+
 def read_conf():
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(conf_path())
@@ -88,9 +100,10 @@ class Worker:
     ``start()``/``wait()`` start a separate process, for workers that must run at once.
     """
 
-    def __init__(self, db, action, *args, die=None, env=None, timeout=180):
+    def __init__(self, db, action, *args, die=None, env=None, timeout=180, conf=None):
         self.db = db
-        self.argv = ["--db", db, "--conf", conf_path()]
+        self.own_conf = conf
+        self.argv = ["--db", db, "--conf", conf or conf_path()]
         if die:
             self.argv += ["--die", f"{die[0]}:{die[1]}"]
         self.argv += [action, *map(str, args)]
@@ -99,7 +112,7 @@ class Worker:
         self.timeout = timeout
 
     def run(self):
-        if self.env != dict(os.environ):
+        if self.env != dict(os.environ) or self.own_conf:
             return self.start().wait()
         self.returncode, out, self.stderr = _server(self.db).run(self.argv, self.timeout)
         return self._finish(out)

@@ -45,3 +45,25 @@ def test_incremental_sync_out_of_time_resumes_where_it_stopped(odoo_db, dovecot)
         if _sync(odoo_db, account_id, budget=0).result["complete"]:
             break
     harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
+
+
+def test_the_sync_cron_stays_inside_odoos_time_limit_and_odoo_runs_it_again_for_the_rest(
+        odoo_db, dovecot, tmp_path):
+    """With a cron time limit of 6 s (half of it for syncing) the job does one mailbox per
+    call and reports the rest through Odoo's progress commits: Odoo's scheduler calls it again
+    until every mailbox is done, and no call runs into the limit."""
+    boxes = []
+    for _ in range(3):
+        account_id, user = harness.make_account(odoo_db, dovecot)
+        for i in range(6):
+            dovecot.deliver(user, harness.message(i))
+        boxes.append((account_id, user))
+    conf = harness.conf_with(str(tmp_path), limit_time_real_cron=6)
+    worker = harness.Worker(odoo_db.db, "cron", "maildesk_mail_client.ir_cron_sync_mailboxes",
+                            conf=conf).run()
+    calls = odoo_db.sql("SELECT done, remaining FROM ir_cron_progress WHERE cron_id = %s "
+                        "ORDER BY id", [worker.result["cron_id"]])
+    assert len(calls) >= 3, f"the job ran in {len(calls)} call(s): {calls}"
+    assert calls[0] == (1, 2), calls
+    for account_id, user in boxes:
+        harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)

@@ -189,8 +189,9 @@ def run_due_accounts(env, batch=20):
     results = {"processed": 0, "busy": 0, "failed": 0}
     for position, account_id in enumerate(account_ids):
         budget = deadline - time.monotonic()
-        if budget < MIN_ACCOUNT_BUDGET:
-            break
+        if position and budget < MIN_ACCOUNT_BUDGET:
+            break  # the rest waits for Odoo to call the job again (progress says how many)
+        budget = max(budget, 1)  # the first mailbox always gets a batch in
         outcome = sync_account(env, account_id, time_budget=budget)
         key = {"ok": "processed", "busy": "busy", "error": "failed"}.get(outcome["status"])
         if key:
