@@ -75,3 +75,36 @@ def test_two_sync_crons_racing_on_the_same_mailboxes_index_each_message_once(odo
         harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
         assert odoo_db.sql("SELECT connection_state FROM mailbox_account WHERE id = %s",
                            [account_id]) == [("connected",)]
+
+
+def test_changes_applied_over_a_connection_cut_at_any_point_all_reach_the_server_once(
+        odoo_db, dovecot):
+    import mailservers  # noqa: PLC0415 (beside harness, on the conftest's path)
+
+    proxy = mailservers.DroppingProxy(dovecot.imap_port).start()
+
+    def scenario():
+        account_id, user = harness.make_account(odoo_db, dovecot, imap_port=proxy.port)
+        for i in range(6):
+            dovecot.deliver(user, harness.message(i, subject=f"M{i}"))
+        proxy.drop_after = None
+        assert _sync(odoo_db, account_id).result["status"] == "ok"
+        return account_id, user, _record_changes(odoo_db, account_id)
+
+    account_id, user, _expected = scenario()
+    before = proxy.bytes_from_server
+    assert _sync(odoo_db, account_id).result["status"] == "ok"
+    total = proxy.bytes_from_server - before
+    cuts = 0
+    for cut in range(total // 14, total, total // 14):
+        account_id, user, expected = scenario()
+        proxy.drop_after = cut
+        first = _sync(odoo_db, account_id).result
+        cuts += first["status"] != "ok"
+        proxy.drop_after = None
+        assert _sync(odoo_db, account_id).result["status"] == "ok"
+        server = {mid: (folder, seen, flagged) for (folder, _uid), (mid, seen, flagged)
+                  in harness.server_snapshot(dovecot, user).items()}
+        assert server == expected, f"cut after {cut} of {total} bytes: server is {server}"
+        harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
+    assert cuts >= 8, f"only {cuts} runs were cut"
