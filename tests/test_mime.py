@@ -106,3 +106,16 @@ def test_a_parsed_message_object_and_a_header_block_read_the_same():
         assert from_block.message_id == from_message.message_id, name
         assert from_block.from_addr == from_message.from_addr, name
         assert from_block.references == from_message.references, name
+
+
+def test_the_text_of_an_html_part_is_read_in_one_pass():
+    """Regular expressions went quadratic on '<script<script...': a hostile HTML-only mail pinned
+    a worker for hours. The text comes out as before, and such a part costs its size."""
+    assert mime.html_to_text("<p>Hi <b>you</b></p><br><script>x()</script>after &amp; "
+                             "<style>a{}</style>end<unterminated") == \
+        " Hi  you \n\n after &  end<unterminated"
+    assert mime.html_to_text("<SCRIPT type=x>hidden</SCRIPT >shown") == " shown"
+    assert mime.html_to_text("<title>never closed") == ""
+    hostile = "<script" * 100_000
+    assert mime.html_to_text(hostile) == hostile  # no tag ever closes: it is text
+    assert mime.html_to_text("<a" * 100_000) == "<a" * 100_000

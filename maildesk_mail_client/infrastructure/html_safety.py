@@ -160,9 +160,22 @@ def _split_outside_strings(text, separator):
     return parts
 
 
-@functools.lru_cache(maxsize=2048)  # mail repeats the same style on every cell
+CACHED_STYLE_LENGTH = 1024  # longer style text is filtered each time: the cache keeps it whole
+
+
 def filter_declarations(text):
     """A style attribute's declarations, kept only where property and value are allowed."""
+    if len(text) <= CACHED_STYLE_LENGTH:
+        return _filter_declarations_cached(text)
+    return _filter_declarations(text)
+
+
+@functools.lru_cache(maxsize=2048)  # mail repeats the same style on every cell
+def _filter_declarations_cached(text):
+    return _filter_declarations(text)
+
+
+def _filter_declarations(text):
     kept = []
     for declaration in _split_outside_strings(_css_normalise(text or ""), ";"):
         name, colon, value = declaration.partition(":")

@@ -37,9 +37,6 @@ _QUOTE_HEADER = re.compile(
     r"^(On .{4,200} wrote:|Am .{4,200} schrieb .{0,80}:|Le .{4,200} a écrit ?:|"
     r"-{2,} ?Original Message ?-{2,}|-{2,} ?Ursprüngliche Nachricht ?-{2,}|From: .+)$",
     re.I | re.M)
-_TAGS_DROPPED = re.compile(r"<(script|style|head|title)\b.*?</\1\s*>", re.I | re.S)
-_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6])\b[^>]*>", re.I)
-_TAG = re.compile(r"<[^>]*>", re.S)
 
 
 @dataclass
@@ -361,13 +358,42 @@ def parse_headers(raw):
 
 
 # -- bodies ----------------------------------------------------------------------------------------
+_DROPPED_ELEMENTS = ("script", "style", "head", "title")
+_LINE_BREAKING = frozenset(("br", "/p", "/div", "/tr", "/li", "/h1", "/h2", "/h3", "/h4", "/h5",
+                            "/h6"))
+_TAG_NAME = re.compile(r"\s*(/?)\s*([a-zA-Z0-9]{1,20})")
+
+
 def html_to_text(html):
+    """The text of an HTML part, in one pass (a hostile part must not cost more than its size:
+    regular expressions over ``<script<script...`` went quadratic)."""
     if not html:
         return ""
-    text = _TAGS_DROPPED.sub(" ", html)
-    text = _BLOCK_TAGS.sub("\n", text)
-    text = _TAG.sub(" ", text)
-    return html_lib.unescape(text)
+    out, i, n = [], 0, len(html)
+    lower = html.lower()
+    while i < n:
+        start = html.find("<", i)
+        if start < 0:
+            out.append(html[i:])
+            break
+        out.append(html[i:start])
+        end = html.find(">", start)
+        if end < 0:  # an unterminated tag is text
+            out.append(html[start:])
+            break
+        match = _TAG_NAME.match(html, start + 1, end)
+        closing, name = (match.group(1), match.group(2).lower()) if match else ("", "")
+        i = end + 1
+        if not closing and name in _DROPPED_ELEMENTS:
+            close = lower.find(f"</{name}", i)
+            if close < 0:
+                break  # never closed: the rest is that element's content
+            after = html.find(">", close)
+            i = n if after < 0 else after + 1
+            out.append(" ")
+        else:
+            out.append("\n" if closing + name in _LINE_BREAKING else " ")
+    return html_lib.unescape("".join(out))
 
 
 def make_preview(text, limit=PREVIEW_LENGTH):

@@ -1,4 +1,5 @@
 from . import (
+    ir_rule,
     mail_message_tag,
     mailbox_account,
     mailbox_folder,

@@ -22,6 +22,12 @@ class MailboxSync(models.AbstractModel):
             self.env, "maildesk.message_index", index_ids or [], self.env._(
                 "You do not have access to some of these messages, or they no longer exist."))
 
+    def _draft(self, draft_id):
+        """A draft the user may use; another mailbox's draft and a missing one are one answer."""
+        return mailbox_access.require_readable(
+            self.env, "maildesk.draft", [draft_id], self.env._(
+                "You do not have access to this draft, or it no longer exists."))
+
     def _folder(self, folder_id):
         return mailbox_access.require_readable(
             self.env, "mailbox.folder", [folder_id], self.env._(
@@ -167,11 +173,11 @@ class MailboxSync(models.AbstractModel):
             if not draft_id:  # a replayed save finds the draft the first one made
                 found = Draft.search([("user_id", "=", self.env.uid),
                                       ("client_token", "=", token)], limit=1)
-                if found.send_state not in (False, "draft"):
+                if found.send_state in ("queued", "sending", "sent", "partly_sent"):
                     return found.id  # already on its way: the replay changes nothing
                 draft_id = found.id
         if draft_id:
-            draft = Draft.browse(int(draft_id))
+            draft = self._draft(draft_id)
             draft.write(vals)
         else:
             mailbox_access.require_account(self.env, vals.get("account_id"))
@@ -180,7 +186,7 @@ class MailboxSync(models.AbstractModel):
 
     @api.model
     def load_draft(self, draft_id):
-        draft = self.env["maildesk.draft"].browse(int(draft_id))
+        draft = self._draft(draft_id)
         fields_ = ["account_id", "subject", "body_html", "to_emails", "cc_emails", "bcc_emails",
                    "reply_to_message_id", "reply_to_index_id", "request_read_receipt",
                    "request_delivery_receipt", "attachment_ids"]
@@ -188,7 +194,7 @@ class MailboxSync(models.AbstractModel):
 
     @api.model
     def delete_draft(self, draft_id):
-        self.env["maildesk.draft"].browse(int(draft_id)).unlink()
+        self._draft(draft_id).unlink()
         return True
 
     @api.model
@@ -201,19 +207,16 @@ class MailboxSync(models.AbstractModel):
                     "Save the message first, or send it with a client_token: without one, a "
                     "request sent twice would send the message twice."))
             draft_id = self.save_draft(**values)
-        draft = self.env["maildesk.draft"].browse(int(draft_id))
-        return sending.send_draft(draft, resend_uncertain=bool(resend_uncertain))
+        return sending.send_draft(self._draft(draft_id), resend_uncertain=bool(resend_uncertain))
 
     @api.model
     def cancel_send(self, draft_id):
         """Undo send: the draft comes back while it is still waiting in the queue."""
-        return sending.cancel_send(self.env["maildesk.draft"].browse(int(draft_id)))
+        return sending.cancel_send(self._draft(draft_id))
 
     @api.model
     def send_status(self, draft_id):
-        draft = self.env["maildesk.draft"].browse(int(draft_id))
-        draft.check_access("read")
-        return sending.send_status(draft)
+        return sending.send_status(self._draft(draft_id))
 
     @api.model
     def prepare_reply(self, index_id, reply_all=False):

@@ -10,6 +10,7 @@ from . import (
     test_mail_html,
     test_mailbox_account,
     test_mailbox_sync,
+    test_refusals_reveal_nothing,
     test_reset_sync_state,
     test_rules_upgrade,
     test_secrets,

@@ -157,6 +157,12 @@ def _wake_worker(env, when):
         cron.sudo()._trigger(at=when)
 
 
+def _one_line(text):
+    """Header text without line breaks or other control characters (a pasted subject may
+    carry them; a header cannot)."""
+    return " ".join("".join(c if c >= " " and c != "\x7f" else " " for c in (text or "")).split())
+
+
 def _build(draft, account):
     """The message as it will be sent, and its envelope recipients (Bcc included)."""
     env = draft.env
@@ -174,20 +180,20 @@ def _build(draft, account):
         in_reply_to = parent.message_id or ""
         references = mime.reply_references((parent.references_hdr or "").split(),
                                            parent.in_reply_to, parent.message_id)
-    elif draft.reply_to_message_id:
+    elif draft.reply_to_message_id and _MESSAGE_ID.fullmatch(draft.reply_to_message_id):
         in_reply_to, references = draft.reply_to_message_id, [draft.reply_to_message_id]
     sender = email.utils.formataddr((account.sender_name or draft.sender_display_name or "",
                                      account.email))
     extra = {}
     if draft.request_read_receipt:
         extra["Disposition-Notification-To"] = account.email
-    attachments = [(a.name, a.mimetype, base64.b64decode(a.datas or b""))
+    attachments = [(_one_line(a.name) or "attachment", a.mimetype, base64.b64decode(a.datas or b""))
                    for a in draft.attachment_ids]
     # A retry after a failure keeps the Message-ID: a recipient's client can tell it is the same.
     message_id = next((m for m in (draft.outgoing_message_id, draft.message_id)
                        if m and _MESSAGE_ID.fullmatch(m)), None)
     message = mime.build_message(
-        sender=sender, to=to, cc=cc, subject=draft.subject or "", html=draft.body_html or "",
+        sender=sender, to=to, cc=cc, subject=_one_line(draft.subject), html=draft.body_html or "",
         attachments=attachments, in_reply_to=in_reply_to, references=references,
         message_id=message_id, extra_headers=extra)
     return message, recipients
@@ -255,6 +261,15 @@ def _send_one(registry):
             cr.rollback()
             return "lost"
         cr.commit()
+        # After the outcome is safe: a note that fails to post must not leave the row 'sending'
+        # (it would turn 'uncertain' later and invite a second send).
+        for text in job.notes:
+            try:
+                with cr.savepoint():
+                    _tell(env, job, text)
+            except Exception:  # noqa: BLE001 (the outcome is recorded; the note is a courtesy)
+                _logger.exception("MailDesk: could not tell the sender of draft %s", draft_id)
+        cr.commit()
         if accepted:
             warnings = _after_acceptance(env, job, file_sent_copy=True)
             if warnings:
@@ -276,6 +291,7 @@ class _Job:
         self.message_id = draft.outgoing_message_id
         self.parent = draft.reply_to_index_id
         self.forwarded = draft.forward_of_index_id
+        self.notes = []  # told to the sender once the outcome is committed, never before
 
 
 def _converse(env, job, attempt):
@@ -292,7 +308,7 @@ def _converse(env, job, attempt):
         text = env._("The connection broke after the message was handed to the mail server, "
                      "before it confirmed: it may or may not have been sent (%s). Check the Sent "
                      "folder or ask a recipient; Send again to retry.", exc)
-        _tell(env, job, text)
+        job.notes.append(text)
         return {"send_state": "uncertain", "send_error": text}, False
     except (ServerUnreachable, SmtpRefused) as exc:
         temporary = not isinstance(exc, SmtpRefused) or exc.temporary
@@ -312,7 +328,7 @@ def _converse(env, job, attempt):
             "refused_recipients": "\n".join(f"{a}: {w}" for a, w in refused.items()) or False,
             "send_error": False}
     if refused:
-        _tell(env, job, env._(
+        job.notes.append(env._(
             "Your message \"%(subject)s\" was sent to %(accepted)s, but NOT to %(refused)s.",
             subject=job.subject, accepted=", ".join(accepted),
             refused="; ".join(f"{a} ({w})" for a, w in refused.items())))
@@ -321,7 +337,7 @@ def _converse(env, job, attempt):
 
 def _failed(env, job, exc, refused):
     text = env._("The message was not sent: %s. Your draft is kept; correct it and send again.", exc)
-    _tell(env, job, text)
+    job.notes.append(text)
     return {"send_state": "failed", "send_error": text,
             "refused_recipients": "\n".join(f"{a}: {w}" for a, w in refused.items()) or False}
 

@@ -43,6 +43,7 @@ import queue
 import socket
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
@@ -80,7 +81,8 @@ def _words(exc):
 
 
 def lease_owner():
-    return f"sync:{socket.gethostname()}:{os.getpid()}"
+    """Unique per run: two runs in one threaded process must not renew each other's lease."""
+    return f"sync:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 MANUAL_RETRY_EVERY = timedelta(minutes=1)  # "Sync Now" on a backing-off mailbox, at most this often
@@ -296,6 +298,16 @@ class _Run:
             _logger.warning("MailDesk: lost the lease of mailbox %s mid-run; another worker "
                             "continues", account.id)
             self.result.update(status="busy", complete=False)
+        except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected,
+                pg_errors.LockNotAvailable) as exc:
+            # A member changed a message this run was writing (Odoo's transactions are
+            # REPEATABLE READ): nothing is wrong with the mailbox. Keep what was committed, no
+            # back-off, no note to the owner; the next run, asked for now, picks it up.
+            self.cr.rollback()
+            _logger.info("MailDesk: sync of mailbox %s met a concurrent change (%s); it goes on "
+                         "at the next run", account.id, exc.__class__.__name__)
+            self.result.update(status="busy", complete=False, retry=True)
+            self._ask_again()
         except AuthenticationFailed as exc:
             self._failed("auth_failed", self.env._(
                 "The mail server refused the sign-in: %(words)s. Check the username and password "
@@ -314,6 +326,12 @@ class _Run:
                 "indexed so far is kept; MailDesk will try again later. The server log has the "
                 "details for your administrator.", error=exc.__class__.__name__))
         return self.result
+
+    def _ask_again(self):
+        cron = self.env.ref("maildesk_mail_client.ir_cron_sync_mailboxes", raise_if_not_found=False)
+        if cron:
+            cron._trigger(fields.Datetime.now() + timedelta(seconds=10))
+            self.cr.commit()
 
     def _succeeded(self):
         self.cr.rollback()  # nothing half-done from an interrupted folder stays pending
