@@ -139,7 +139,8 @@ def apply_pending(env, account, provider, commit):
                                               "mailbox any more"))
                 mapping = provider.move(folder.imap_name, uids, target.imap_name)
                 _relocate(env, rows, target, mapping)
-                states.filtered("index_id").write({"place_intent": False, "target_folder_id": False})
+                # exists(): a row the server no longer had was removed, its state with it
+                states.exists().write({"place_intent": False, "target_folder_id": False})
             else:
                 in_trash = folder.folder_type == "trash" or not trash
                 mapping = provider.delete(folder.imap_name, uids,
@@ -148,7 +149,7 @@ def apply_pending(env, account, provider, commit):
                     rows.unlink()
                 else:
                     _relocate(env, rows, trash, mapping)
-                    states.filtered("index_id").write({"place_intent": False})
+                    states.exists().write({"place_intent": False})
             states.exists()._without_intent().unlink()
             applied += len(states)
             commit()
