@@ -49,7 +49,8 @@ def test_changes_applied_by_a_worker_killed_at_any_commit_all_reach_the_server_o
             assert server == expected, f"killed {where} commit {n}: server is {server}"
             harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
             left = odoo_db.sql("""SELECT count(*) FROM maildesk_email_state WHERE account_id = %s
-                                   AND (dirty_flags OR dirty_move)""", [account_id])[0][0]
+                                   AND (read_intent IS NOT NULL OR star_intent IS NOT NULL
+                                        OR place_intent IS NOT NULL)""", [account_id])[0][0]
             assert left == 0, f"killed {where} commit {n}: {left} changes still pending"
             if finished:
                 break

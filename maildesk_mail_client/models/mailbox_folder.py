@@ -35,7 +35,6 @@ class MailboxFolder(models.Model):
     account_id = fields.Many2one(
         "mailbox.account", required=True, ondelete="cascade", index=True)
     parent_id = fields.Many2one("mailbox.folder", "Parent Folder", ondelete="cascade", index=True)
-    child_ids = fields.One2many("mailbox.folder", "parent_id", "Subfolders")
     folder_type = fields.Selection(FOLDER_TYPES, "Type", required=True, default="other")
     is_visible = fields.Boolean("Visible", default=True)
     sequence = fields.Integer(compute="_compute_sequence", store=True, readonly=False)

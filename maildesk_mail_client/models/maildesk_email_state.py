@@ -10,13 +10,24 @@ REFERENCES = {"account_id": "mailbox.account", "index_id": "maildesk.message_ind
 # How applying went: written by the sync (as superuser) only, so nobody can postpone or
 # rewrite the outcome of someone else's change.
 APPLY_BOOKKEEPING = {"apply_attempts", "next_try_at", "last_error"}
+# Each intent is empty (no change asked) or the change still to be made on the server.
+READ_INTENTS = [("read", "Mark as read"), ("unread", "Mark as unread")]
+STAR_INTENTS = [("starred", "Star"), ("unstarred", "Remove the star")]
+PLACE_INTENTS = [("move", "Move to the target folder"), ("delete", "Delete")]
+INTENTS = ("read_intent", "star_intent", "place_intent")
+FLAG_INTENTS = ("read_intent", "star_intent")
+# A row with a change still to be made on the server.
+PENDING_DOMAIN = ["|", "|", ("read_intent", "!=", False), ("star_intent", "!=", False),
+                  ("place_intent", "!=", False)]
 
 
 class MaildeskEmailState(models.Model):
     """A user's intent on a message (read, star, move, delete), kept until the server has it.
 
     The intent is recorded first, applied to the server, and reconciled by the next sync,
-    so nothing is lost while the server is unreachable.
+    so nothing is lost while the server is unreachable. Each intent is tri-state: empty (no
+    change asked) or the change to make. Applying clears it; a row with no intent left is
+    deleted.
     """
     _name = "maildesk.email_state"
     _description = "MailDesk Message State Change"
@@ -25,20 +36,17 @@ class MaildeskEmailState(models.Model):
     account_id = fields.Many2one("mailbox.account", required=True, ondelete="cascade", index=True)
     index_id = fields.Many2one(
         "maildesk.message_index", required=True, ondelete="cascade", index=True)
-    seen = fields.Boolean()
-    has_seen = fields.Boolean(help="The read state was set explicitly.")
-    starred = fields.Boolean()
-    has_starred = fields.Boolean(help="The star was set explicitly.")
+    read_intent = fields.Selection(
+        READ_INTENTS, help="Read state still to be written to the server; empty: none asked.")
+    star_intent = fields.Selection(
+        STAR_INTENTS, help="Star still to be written to the server; empty: none asked.")
+    place_intent = fields.Selection(
+        PLACE_INTENTS, help="Move (to the target folder) or delete still to be made on the "
+                            "server; empty: none asked.")
     target_folder_id = fields.Many2one("mailbox.folder", ondelete="cascade")
-    has_move = fields.Boolean()
-    is_delete = fields.Boolean()
-    has_delete = fields.Boolean()
-    dirty_flags = fields.Boolean(help="Flags still to be written to the server.")
-    dirty_move = fields.Boolean(help="Move or delete still to be applied on the server.")
     apply_attempts = fields.Integer(readonly=True)
     next_try_at = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
-    expire_at = fields.Datetime()
 
     _index_unique = models.Constraint(
         "UNIQUE(index_id)", "A message has a single pending state change.")
@@ -75,9 +83,13 @@ class MaildeskEmailState(models.Model):
     def _is_pending_move(self):
         """A move still to be applied (not a delete, which needs no target)."""
         self.ensure_one()
-        return self.dirty_move and not self.is_delete
+        return self.place_intent == "move"
 
-    @api.constrains("target_folder_id", "dirty_move", "is_delete")
+    def _without_intent(self):
+        """The rows of ``self`` with nothing left to make on the server."""
+        return self.filtered(lambda s: not any(s[name] for name in INTENTS))
+
+    @api.constrains("target_folder_id", "place_intent")
     def _check_move_has_a_target(self):
         # A move without a target would stop the sync of the whole mailbox for everyone.
         for state in self:

@@ -25,7 +25,6 @@ class MaildeskIngestQueue(models.Model):
     next_try_at = fields.Datetime(index=True)
     started_at = fields.Datetime()
     error_message = fields.Text()
-    raw_body = fields.Binary(attachment=False)
     processed_at = fields.Datetime()
     processed_model = fields.Char()
     processed_res_id = fields.Integer()

@@ -49,7 +49,6 @@ class MaildeskMessageIndex(models.Model):
                               "an index (it doubled the cost of every insert), always within "
                               "a folder or a user's mailboxes.")
     size = fields.Integer()
-    outgoing_id = fields.Char(index="btree_not_null", help="Correlation id of mail sent from MailDesk.")
 
     # state
     has_attachments = fields.Boolean()

@@ -172,7 +172,7 @@ class MailDeskFixture:
             "maildesk.message_index": {"is_read": True},
             "maildesk.ui_cache": {"json_cache": {"b": 2}},
             "maildesk.ingest_queue": {"priority": 5},
-            "maildesk.email_state": {"seen": True, "has_seen": True},
+            "maildesk.email_state": {"read_intent": "read"},
             "maildesk.draft": {"subject": "Changed"},
             "mail.message.tag": {"color": "#000000"},
             "maildesk.ui_presence": {"last_ping_at": fields.Datetime.now()},

@@ -1,4 +1,5 @@
 """Folders renamed, deleted or renumbered on the server: what users did to their mail stays."""
+import json
 import time
 
 from odoo.tests import tagged
@@ -65,7 +66,8 @@ class TestFolderChanges(ImapCase):
         self.assertEqual(self.sync()["status"], "error")
         self.account.imap_port = self.dovecot.imap_port
         self.account.backoff_until = False
-        self.assertTrue(self.state(starred).dirty_flags and self.state(moved).dirty_move)
+        self.assertEqual((self.state(starred).star_intent, self.state(moved).place_intent),
+                         ("starred", "move"))
         ids = (tagged_row | starred).ids
 
         self.other.rename_folder("INBOX/Projects", "INBOX/Clients")
@@ -245,6 +247,56 @@ class TestFolderChanges(ImapCase):
         self.assertIn(b"\\Seen", self.server_flags("Clients", self.server_uid("Clients", names[38])))
         self.other.select_folder("Clients", readonly=True)
         self.assertEqual(len(self.other.search("FLAGGED")), 1, "no other message got the star")
+
+    def test_pending_changes_kept_by_the_previous_version_come_back_too(self):
+        """Marks kept before 19.0.1.1.0 hold a pending change as paired booleans (``has_seen`` +
+        ``seen``, ``dirty_move`` + ``is_delete``...): a folder that reappears after the upgrade
+        gets them back and they reach the server."""
+        names = ("read", "starred", "moved", "deleted", "applied")
+        self.other.create_folder("Clients")
+        self.fill("Clients", *names)
+        self.sync()
+        clients, archive = self.folder_at("Clients"), self.folder("archive")
+        headers = {n: (self.row(n).from_addr, self.row(n).subject, self.row(n).date) for n in names}
+        self.other.delete_folder("Clients")
+        self.sync()
+        self.assertFalse(self.row("read"))
+        old = {"dirty_flags": None, "dirty_move": None, "seen": None, "has_seen": None,
+               "starred": None, "has_starred": None, "has_move": None, "is_delete": None,
+               "has_delete": None, "target_folder_id": None, "expire_at": None,
+               "apply_attempts": 0, "create_uid": self.member.id, "write_uid": self.member.id}
+        kept = {
+            "read": dict(old, dirty_flags=True, has_seen=True, seen=True),
+            "starred": dict(old, dirty_flags=True, has_starred=True, starred=True),
+            "moved": dict(old, dirty_move=True, has_move=True, target_folder_id=archive.id),
+            "deleted": dict(old, dirty_move=True, has_delete=True, is_delete=True),
+            # applied already (nothing dirty): nothing to do again
+            "applied": dict(old, has_seen=True, seen=True, has_starred=True, starred=True),
+        }
+        for name, state in kept.items():
+            from_addr, subject, date = headers[name]
+            self.env.cr.execute(f"""
+                INSERT INTO {folder_mirror.TABLE} (account_id, message_id, from_addr, subject, date,
+                                                   folder_id, folder_path, state)
+                VALUES (%s, %s, %s, %s, %s, %s, 'Clients', %s::jsonb)""",
+                [self.account.id, f"<{name}@x>", from_addr, subject, date, clients.id,
+                 json.dumps(state)])
+        self.other.create_folder("Clients")
+        self.fill("Clients", *names)
+        self.sync()
+        self.assertTrue(self.row("read").is_read and self.row("starred").is_starred)
+        self.assertFalse(self.row("applied").is_read or self.row("applied").is_starred)
+        self.sync()
+        self.assertEqual(self.server_subjects("Clients"), ["applied", "read", "starred"])
+        self.assertIn("moved", self.server_subjects("Archive"))
+        self.assertIn("deleted", self.server_subjects("Trash"))
+        self.assertIn(b"\\Seen", self.server_flags("Clients", self.server_uid("Clients", "read")))
+        self.assertIn(b"\\Flagged",
+                      self.server_flags("Clients", self.server_uid("Clients", "starred")))
+        applied = self.server_flags("Clients", self.server_uid("Clients", "applied"))
+        self.assertFalse({b"\\Seen", b"\\Flagged"} & applied)
+        self.assertFalse(self.env["maildesk.email_state"].search(
+            [("account_id", "=", self.account.id)]))
 
     def test_marks_whose_message_never_comes_back_are_reported_after_the_window(self):
         self.other.create_folder("Clients")

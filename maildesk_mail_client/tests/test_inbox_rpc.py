@@ -122,7 +122,7 @@ class TestInbox(ImapCase):
         self.Sync.set_flags([row.id], is_read=True)
         self.assertEqual(self.sync()["status"], "error")
         state = self.env["maildesk.email_state"].search([("index_id", "=", row.id)])
-        self.assertTrue(state.dirty_flags and row.is_read)
+        self.assertTrue(state.read_intent == "read" and row.is_read)
         self.account.write({"imap_port": self.dovecot.imap_port})
         self.sync()
         self.assertIn(b"\\Seen", self.server_flags("INBOX", row.uid))
@@ -137,6 +137,44 @@ class TestInbox(ImapCase):
         self.sync()
         self.assertTrue(row.is_starred)
         self.assertTrue({b"\\Seen", b"\\Flagged"} <= self.server_flags("INBOX", row.uid))
+
+    def test_unread_and_unstar_reach_the_server_and_only_what_was_asked_changes(self):
+        seen_flagged, plain = self.synced(rfc822("Read and starred"), rfc822("Plain"))
+        self.other.select_folder("INBOX")
+        self.other.add_flags([int(seen_flagged.uid)], [b"\\Seen", b"\\Flagged"])
+        self.sync()
+        self.assertTrue(seen_flagged.is_read and seen_flagged.is_starred)
+        self.Sync.set_flags(seen_flagged.ids, is_read=False)
+        self.Sync.set_flags(plain.ids, is_starred=True)
+        self.Sync.set_flags(seen_flagged.ids, is_starred=False)  # a second change, same message
+        self.sync()
+        self.assertFalse({b"\\Seen", b"\\Flagged"} & self.server_flags("INBOX", seen_flagged.uid))
+        self.assertEqual(self.server_flags("INBOX", plain.uid) & {b"\\Seen", b"\\Flagged"},
+                         {b"\\Flagged"}, "marking a star leaves the read state as it was")
+        self.assertFalse(seen_flagged.is_read or seen_flagged.is_starred)
+        self.assertFalse(self.env["maildesk.email_state"].search(
+            [("account_id", "=", self.account.id)]))
+
+    def test_the_last_place_asked_for_a_message_wins(self):
+        rows = self.synced(rfc822("Delete then archive"), rfc822("Archive then delete"))
+        by_subject = {r.subject: r for r in rows}
+        first, second = by_subject["Delete then archive"], by_subject["Archive then delete"]
+        self.Sync.delete_messages(first.ids)
+        self.Sync.archive_messages(first.ids)
+        self.Sync.archive_messages(second.ids)
+        self.Sync.delete_messages(second.ids)
+        self.assertEqual((first.pending_move_to_id, first.pending_delete),
+                         (self.folder("archive"), False))
+        self.assertEqual((second.pending_move_to_id.id, second.pending_delete), (False, True))
+        self.sync()
+        for path, subject in (("Archive", "Delete then archive"), ("Trash", "Archive then delete")):
+            self.other.select_folder(path, readonly=True)
+            uids = self.other.search("ALL")
+            self.assertEqual(len(uids), 1, path)
+            header = self.other.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])[uids[0]]
+            self.assertIn(subject, header[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode(), path)
+        self.other.select_folder("INBOX", readonly=True)
+        self.assertEqual(self.other.search("ALL"), [])
 
     # -- composing (sending itself: test_sending.py) ------------------------------------------
     def test_reply_all_leaves_out_our_own_addresses(self):

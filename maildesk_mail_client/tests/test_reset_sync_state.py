@@ -32,10 +32,10 @@ class TestResetSyncState(MailDeskFixture, TransactionCase):
         done = env["maildesk.ingest_queue"].create({"index_id": tagged_row.id, "state": "done"})
         env["maildesk.ingest_queue"].create({"index_id": plain_row.id, "state": "failed"})
         applied = env["maildesk.email_state"].create({
-            "account_id": self.support.id, "index_id": plain_row.id, "seen": True, "has_seen": True})
+            "account_id": self.support.id, "index_id": plain_row.id})
         unapplied = env["maildesk.email_state"].create({
-            "account_id": self.support.id, "index_id": pending_row.id, "has_move": True,
-            "dirty_move": True, "target_folder_id": self.make_folder().id})
+            "account_id": self.support.id, "index_id": pending_row.id, "place_intent": "move",
+            "target_folder_id": self.make_folder().id})
         env["maildesk.account_lease"].try_acquire(self.support.id, 300)
         other_row = self.make_index(self.personal_inbox)
 

@@ -138,14 +138,14 @@ class TestWriteRules(_WriteRulesFixture, TransactionCase):
         state = self.otto_state.with_user(self.outsider)
         self.refused(AccessError, lambda: state.write({
             "account_id": self.support.id, "index_id": self.support_row.id,
-            "is_delete": True, "has_delete": True, "dirty_move": True}))
+            "place_intent": "delete"}))
         self.assertEqual(self.otto_state.account_id, self.personal)
-        self.assertFalse(self.otto_state.dirty_move)
+        self.assertFalse(self.otto_state.place_intent)
 
     def test_a_state_change_cannot_target_a_folder_of_a_mailbox_not_granted(self):
         state = self.otto_state.with_user(self.outsider)
         self.refused(AccessError, lambda: state.write({
-            "target_folder_id": self.support_archive.id, "has_move": True, "dirty_move": True}))
+            "target_folder_id": self.support_archive.id, "place_intent": "move"}))
         self.assertFalse(self.otto_state.target_folder_id)
 
     def test_a_state_change_cannot_be_created_on_a_message_not_granted(self):
@@ -219,13 +219,14 @@ class TestStateChangeIntents(_WriteRulesFixture, TransactionCase):
         States = self.env["maildesk.email_state"].with_user(self.member)
         with self.assertRaises(ValidationError):
             States.create({"account_id": self.support.id, "index_id": self.support_row.id,
-                           "has_move": True, "dirty_move": True})
+                           "place_intent": "move"})
         state = self.state_of(self.support_row)
         with self.assertRaises(ValidationError):
-            state.write({"has_move": True, "dirty_move": True})
-        state.write({"target_folder_id": self.support_archive.id, "has_move": True,
-                     "dirty_move": True})
-        state.write({"is_delete": True, "has_delete": True, "target_folder_id": False})
+            state.write({"place_intent": "move"})
+        state.write({"target_folder_id": self.support_archive.id, "place_intent": "move"})
+        with self.assertRaises(ValidationError):
+            state.write({"target_folder_id": False})
+        state.write({"place_intent": "delete", "target_folder_id": False})
 
     def test_how_a_change_was_applied_is_written_by_the_sync_only(self):
         state = self.state_of(self.support_row)
@@ -242,8 +243,7 @@ class TestStateChangeIntents(_WriteRulesFixture, TransactionCase):
     def test_a_move_into_another_of_ones_own_mailboxes_is_refused_without_naming_either(self):
         state = self.state_of(self.support_row)
         with self.assertRaises(ValidationError) as caught:
-            state.write({"target_folder_id": self.sales_inbox.id, "has_move": True,
-                         "dirty_move": True})
+            state.write({"target_folder_id": self.sales_inbox.id, "place_intent": "move"})
         for name in ("Support", "Sales"):
             self.assertNotIn(name, str(caught.exception))
 
@@ -261,7 +261,7 @@ class TestStateChangeIntents(_WriteRulesFixture, TransactionCase):
     def test_a_state_change_without_a_message_is_refused(self):
         States = self.env["maildesk.email_state"].with_user(self.member)
         with self.assertRaises(IntegrityError), self.env.cr.savepoint():
-            States.create({"account_id": self.support.id, "seen": True, "has_seen": True})
+            States.create({"account_id": self.support.id, "read_intent": "read"})
             self.env.flush_all()
 
 
@@ -289,10 +289,10 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
         self.assertRefused(error)
         _result, error = self.rpc("maildesk.email_state", "write", self.otto_state.ids, {
             "account_id": self.support.id, "index_id": self.support_row.id,
-            "is_delete": True, "dirty_move": True})
+            "place_intent": "delete"})
         self.assertRefused(error)
         _result, error = self.rpc("maildesk.email_state", "write", self.otto_state.ids, {
-            "target_folder_id": self.support_archive.id, "dirty_move": True})
+            "target_folder_id": self.support_archive.id, "place_intent": "move"})
         self.assertRefused(error)
         _result, error = self.rpc("maildesk.draft", "create", {
             "account_id": self.personal.id, "user_id": self.member.id, "subject": "As Mia"})
@@ -300,7 +300,7 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
         self.assertEqual(self.otto_draft.account_id, self.personal)
         self.assertFalse(self.otto_draft.reply_to_index_id)
         self.assertEqual(self.otto_state.account_id, self.personal)
-        self.assertFalse(self.otto_state.dirty_move)
+        self.assertFalse(self.otto_state.place_intent)
 
     def test_another_users_presence_cannot_be_written(self):
         mia = self.env["maildesk.ui_presence"].create({"user_id": self.member.id})
@@ -326,19 +326,19 @@ class TestWriteRulesJsonRpc(_WriteRulesFixture, HttpCase):
     def test_a_member_cannot_write_a_move_without_a_target(self):
         self.authenticate("md_member", "md_member")
         _result, error = self.rpc("maildesk.email_state", "create", {
-            "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
-            "has_move": True})
+            "account_id": self.support.id, "index_id": self.support_row.id,
+            "place_intent": "move"})
         self.assertRefused(error, "odoo.exceptions.ValidationError")
         _result, error = self.rpc("maildesk.email_state", "create", {
-            "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
-            "target_folder_id": self.sales_inbox.id})
+            "account_id": self.support.id, "index_id": self.support_row.id,
+            "place_intent": "move", "target_folder_id": self.sales_inbox.id})
         self.assertRefused(error, "odoo.exceptions.ValidationError")
         self.assertNotIn("Sales", error[1])
         self.assertFalse(self.env["maildesk.email_state"].search(
             [("index_id", "=", self.support_row.id)]))
         colleagues = self.env["maildesk.email_state"].create({
-            "account_id": self.support.id, "index_id": self.support_row.id, "dirty_move": True,
-            "has_move": True, "target_folder_id": self.support_archive.id})
+            "account_id": self.support.id, "index_id": self.support_row.id,
+            "place_intent": "move", "target_folder_id": self.support_archive.id})
         _result, error = self.rpc("maildesk.email_state", "write", colleagues.ids,
                                   {"next_try_at": "2999-01-01 00:00:00"})
         self.assertRefused(error)

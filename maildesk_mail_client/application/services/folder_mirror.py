@@ -27,6 +27,8 @@ from psycopg2.extras import execute_values
 
 from odoo import fields
 
+from ...models.maildesk_email_state import INTENTS
+
 _logger = logging.getLogger(__name__)
 
 KEEP_DAYS = 30
@@ -229,11 +231,11 @@ def _drop_moves_into(env, account, folders):
     states.index_id.filtered(lambda r: r.pending_move_to_id in folders).write(
         {"pending_move_to_id": False})
     for state in states:
-        vals = {"target_folder_id": False, "has_move": False}
-        if not state.is_delete:
-            vals["dirty_move"] = False
+        vals = {"target_folder_id": False}
+        if state.place_intent == "move":
+            vals["place_intent"] = False
         state.write(vals)
-    states.filtered(lambda s: not s.dirty_flags and not s.dirty_move).unlink()
+    states._without_intent().unlink()
 
 
 # -- kept marks --------------------------------------------------------------------------------
@@ -339,9 +341,32 @@ def restore_marks(env, account):
     return len(found)
 
 
+# Kept before 19.0.1.1.0, a pending change had paired booleans instead of tri-state intents.
+_OLD_KEYS = ("seen", "has_seen", "starred", "has_starred", "has_move", "is_delete", "has_delete",
+             "dirty_flags", "dirty_move", "expire_at")
+
+
+def _intents_of(state):
+    """A kept change as intents, whichever shape it was kept in."""
+    state = dict(state)
+    if not any(name in state for name in INTENTS):
+        flags, place = state.get("dirty_flags"), state.get("dirty_move")
+        if flags and state.get("has_seen"):
+            state["read_intent"] = "read" if state.get("seen") else "unread"
+        if flags and state.get("has_starred"):
+            state["star_intent"] = "starred" if state.get("starred") else "unstarred"
+        if place and state.get("is_delete"):
+            state["place_intent"] = "delete"
+        elif place and state.get("target_folder_id"):
+            state["place_intent"] = "move"
+    for key in _OLD_KEYS:
+        state.pop(key, None)
+    return state
+
+
 def _state_for(env, account, state, index_id, folder_id):
     """The kept pending change, fitted to the row it goes back onto; None if nothing is left."""
-    state = dict(state, index_id=index_id, account_id=account.id)
+    state = dict(_intents_of(state), index_id=index_id, account_id=account.id)
     target = state.get("target_folder_id")
     if target and (target == folder_id or not env["mailbox.folder"].search_count(
             [("id", "=", target), ("account_id", "=", account.id)])):
@@ -349,10 +374,10 @@ def _state_for(env, account, state, index_id, folder_id):
             _tell(account, env["res.users"].browse(state.get("create_uid")).exists().partner_id,
                   env._("A message you moved in %(mailbox)s was not moved: the folder was deleted "
                         "on the mail server.", mailbox=account.email))
-        state.update(target_folder_id=None, has_move=False)
-        if not state.get("is_delete"):
-            state["dirty_move"] = False
-    if not state.get("dirty_flags") and not state.get("dirty_move"):
+        state["target_folder_id"] = None
+        if state.get("place_intent") == "move":
+            state["place_intent"] = None
+    if not any(state.get(name) for name in INTENTS):
         return None
     return state
 
@@ -368,7 +393,7 @@ def _insert_states(env, states):
         SELECT {values} FROM (
             SELECT jsonb_populate_record(NULL::maildesk_email_state, v.doc::jsonb) AS r
               FROM (VALUES %s) AS v(doc)) AS x
-        RETURNING index_id, has_seen, seen, has_starred, starred, target_folder_id, is_delete
+        RETURNING index_id, read_intent, star_intent, place_intent, target_folder_id
     """).format(columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
                 values=sql.SQL(", ").join(sql.SQL("(x.r).{}").format(sql.Identifier(c))
                                           for c in columns))
@@ -377,12 +402,13 @@ def _insert_states(env, states):
     # The index shows a pending change at once, as when it was made.
     execute_values(cr, """
         UPDATE maildesk_message_index AS i SET
-               is_read = CASE WHEN v.has_seen::bool THEN v.seen::bool ELSE i.is_read END,
-               is_starred = CASE WHEN v.has_starred::bool THEN v.starred::bool
+               is_read = CASE v.read WHEN 'read' THEN TRUE WHEN 'unread' THEN FALSE
+                         ELSE i.is_read END,
+               is_starred = CASE v.star WHEN 'starred' THEN TRUE WHEN 'unstarred' THEN FALSE
                             ELSE i.is_starred END,
-               pending_move_to_id = v.target::int,
-               pending_delete = COALESCE(v.is_delete::bool, FALSE)
-          FROM (VALUES %s) AS v(index_id, has_seen, seen, has_starred, starred, target, is_delete)
+               pending_move_to_id = CASE WHEN v.place = 'move' THEN v.target::int END,
+               pending_delete = v.place IS NOT DISTINCT FROM 'delete'
+          FROM (VALUES %s) AS v(index_id, read, star, place, target)
          WHERE i.id = v.index_id::int""", rows)
 
 

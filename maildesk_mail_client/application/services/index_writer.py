@@ -38,6 +38,8 @@ _CREATE_STAGE = f"""
     SELECT {", ".join(COLUMNS)} FROM maildesk_message_index WITH NO DATA
 """
 # Read and star stay as they are while a user's change to them waits to reach the server.
+_FLAGS_PENDING = """SELECT index_id FROM maildesk_email_state
+                     WHERE read_intent IS NOT NULL OR star_intent IS NOT NULL"""
 _UPSERT = f"""
     INSERT INTO maildesk_message_index ({", ".join(COLUMNS)})
     SELECT DISTINCT ON (account_id, folder_id, uid) {", ".join(COLUMNS)} FROM {_STAGE}
@@ -47,11 +49,10 @@ _UPSERT = f"""
         cc_addrs = EXCLUDED.cc_addrs, bcc_addrs = EXCLUDED.bcc_addrs,
         subject = EXCLUDED.subject, date = EXCLUDED.date, preview = EXCLUDED.preview,
         size = EXCLUDED.size, has_attachments = EXCLUDED.has_attachments,
-        is_read = CASE WHEN maildesk_message_index.id IN (SELECT index_id FROM maildesk_email_state
-                       WHERE dirty_flags) THEN maildesk_message_index.is_read ELSE EXCLUDED.is_read END,
-        is_starred = CASE WHEN maildesk_message_index.id IN (SELECT index_id FROM maildesk_email_state
-                       WHERE dirty_flags) THEN maildesk_message_index.is_starred
-                       ELSE EXCLUDED.is_starred END,
+        is_read = CASE WHEN maildesk_message_index.id IN ({_FLAGS_PENDING})
+                       THEN maildesk_message_index.is_read ELSE EXCLUDED.is_read END,
+        is_starred = CASE WHEN maildesk_message_index.id IN ({_FLAGS_PENDING})
+                       THEN maildesk_message_index.is_starred ELSE EXCLUDED.is_starred END,
         flags = EXCLUDED.flags, in_reply_to = EXCLUDED.in_reply_to,
         references_hdr = EXCLUDED.references_hdr, thread_id = EXCLUDED.thread_id,
         sort_ts = EXCLUDED.sort_ts, search_text = EXCLUDED.search_text, deleted_on_server = FALSE,

@@ -5,6 +5,11 @@ index at once, so the inbox shows the change immediately. ``apply_pending`` runs
 of every sync and pushes the intents to the server; an intent stays until the server has
 it, so nothing is lost while the server is down, and the sync never overwrites a pending
 change with the server's old state.
+
+Each intent is tri-state (``read_intent``: empty, "read" or "unread"; ``star_intent``: empty,
+"starred" or "unstarred"; ``place_intent``: empty, "move" to ``target_folder_id`` or "delete").
+A row is pending while any intent is set; applying clears the intent, and a row with no intent
+left is deleted. The last intent of a kind wins: a delete replaces a move and the other way round.
 """
 import logging
 from collections import defaultdict
@@ -14,6 +19,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 
 from ...infrastructure.providers.base import AuthenticationFailed, ProviderError, ServerUnreachable
+from ...models.maildesk_email_state import FLAG_INTENTS, PENDING_DOMAIN
 from . import backoff
 
 _logger = logging.getLogger(__name__)
@@ -42,13 +48,13 @@ def record_flags(rows, seen=None, starred=None):
     if seen is None and starred is None:
         return
     states = _states_for(rows)
-    index_vals, state_vals = {}, {"dirty_flags": True, "next_try_at": False}
+    index_vals, state_vals = {}, {"next_try_at": False}
     if seen is not None:
-        index_vals["is_read"] = state_vals["seen"] = bool(seen)
-        state_vals["has_seen"] = True
+        index_vals["is_read"] = bool(seen)
+        state_vals["read_intent"] = "read" if seen else "unread"
     if starred is not None:
-        index_vals["is_starred"] = state_vals["starred"] = bool(starred)
-        state_vals["has_starred"] = True
+        index_vals["is_starred"] = bool(starred)
+        state_vals["star_intent"] = "starred" if starred else "unstarred"
     for row in rows:
         states[row.id].write(state_vals)
     # sudo: see _states_for; the index is read-only to users by seed 003.
@@ -63,19 +69,19 @@ def record_move(rows, target):
     rows = rows.filtered(lambda r: r.folder_id != target)
     states = _states_for(rows)
     for row in rows:
-        states[row.id].write({"target_folder_id": target.id, "has_move": True, "dirty_move": True,
+        states[row.id].write({"place_intent": "move", "target_folder_id": target.id,
                               "next_try_at": False})
     # sudo: see _states_for.
-    rows.sudo().write({"pending_move_to_id": target.id})
+    rows.sudo().write({"pending_move_to_id": target.id, "pending_delete": False})
 
 
 def record_delete(rows):
     states = _states_for(rows)
     for row in rows:
-        states[row.id].write({"is_delete": True, "has_delete": True, "dirty_move": True,
+        states[row.id].write({"place_intent": "delete", "target_folder_id": False,
                               "next_try_at": False})
     # sudo: see _states_for.
-    rows.sudo().write({"pending_delete": True})
+    rows.sudo().write({"pending_delete": True, "pending_move_to_id": False})
 
 
 def record_tags(rows, tags):
@@ -98,20 +104,19 @@ def apply_pending(env, account, provider, commit):
     now = fields.Datetime.now()
     States = env["maildesk.email_state"]
     pending = States.search([
-        ("account_id", "=", account.id), "|", ("dirty_flags", "=", True), ("dirty_move", "=", True),
+        ("account_id", "=", account.id), *PENDING_DOMAIN,
         "|", ("next_try_at", "=", False), ("next_try_at", "<=", now)])
     if not pending:
         return 0
     groups = defaultdict(lambda: States)
     for state in pending:
         row = state.index_id
-        if state.dirty_flags:
-            groups[("flags", row.folder_id.id, state.has_seen and state.seen,
-                    state.has_starred and state.starred, state.has_seen, state.has_starred)] |= state
-        if state.dirty_move:
-            key = ("delete", row.folder_id.id) if state.is_delete else (
-                "move", row.folder_id.id, state.target_folder_id.id)
-            groups[key] |= state
+        if state.read_intent or state.star_intent:
+            groups[("flags", row.folder_id.id, state.read_intent, state.star_intent)] |= state
+        if state.place_intent == "delete":
+            groups[("delete", row.folder_id.id)] |= state
+        elif state.place_intent == "move":
+            groups[("move", row.folder_id.id, state.target_folder_id.id)] |= state
     trash = folder_of_type(account, "trash").with_env(env)
     applied = 0
     # Flags first: a message's flags must reach its current folder before it moves away.
@@ -121,10 +126,12 @@ def apply_pending(env, account, provider, commit):
         uids = [r.uid for r in rows if r.uid.isdigit()]
         try:
             if key[0] == "flags":
-                _kind, _folder, seen, starred, has_seen, has_starred = key
-                provider.set_flags(folder.imap_name, uids, seen=seen if has_seen else None,
-                                   starred=starred if has_starred else None)
-                states.write({"dirty_flags": False, "apply_attempts": 0, "last_error": False})
+                _kind, _folder, read, star = key
+                provider.set_flags(folder.imap_name, uids,
+                                   seen=(read == "read") if read else None,
+                                   starred=(star == "starred") if star else None)
+                states.write({"read_intent": False, "star_intent": False, "apply_attempts": 0,
+                              "last_error": False})
             elif key[0] == "move":
                 target = states.target_folder_id[:1]
                 if not target or target.account_id != account or target == folder:
@@ -132,9 +139,8 @@ def apply_pending(env, account, provider, commit):
                                               "mailbox any more"))
                 mapping = provider.move(folder.imap_name, uids, target.imap_name)
                 _relocate(env, rows, target, mapping)
-                # a row whose message was not found (moved already by a run that died
-                # before its commit) went with its state: the next sync indexes it anew
-                states.exists().write({"dirty_move": False, "has_move": False})
+                # exists(): a row the server no longer had was removed, its state with it
+                states.exists().write({"place_intent": False, "target_folder_id": False})
             else:
                 in_trash = folder.folder_type == "trash" or not trash
                 mapping = provider.delete(folder.imap_name, uids,
@@ -143,9 +149,8 @@ def apply_pending(env, account, provider, commit):
                     rows.unlink()
                 else:
                     _relocate(env, rows, trash, mapping)
-                    states.exists().write({"dirty_move": False, "has_delete": False,
-                                           "is_delete": False})
-            states.exists().filtered(lambda s: not s.dirty_flags and not s.dirty_move).unlink()
+                    states.exists().write({"place_intent": False})
+            states.exists()._without_intent().unlink()
             applied += len(states)
             commit()
         except (AuthenticationFailed, ServerUnreachable):
@@ -175,13 +180,12 @@ def _refused(env, account, provider, kind, states, words, now):
     rows = dropped.index_id
     if kind == "flags":
         _restore_server_flags(provider, rows)
-        dropped.write({"dirty_flags": False, "has_seen": False, "has_starred": False,
-                       "apply_attempts": 0, "last_error": words})
+        dropped.write({name: False for name in FLAG_INTENTS} | {
+            "apply_attempts": 0, "last_error": words})
     else:
         # sudo-free: this runs in the sync's system environment.
         rows.write({"pending_move_to_id": False, "pending_delete": False})
-        dropped.write({"dirty_move": False, "has_move": False, "has_delete": False,
-                       "is_delete": False, "target_folder_id": False, "apply_attempts": 0,
+        dropped.write({"place_intent": False, "target_folder_id": False, "apply_attempts": 0,
                        "last_error": words})
     for author, mine in _by_author(dropped).items():
         account.message_notify(
@@ -190,7 +194,7 @@ def _refused(env, account, provider, kind, states, words, now):
                 "The mail server of %(mailbox)s refused your change to %(count)s message(s) "
                 "(%(what)s): %(words)s. They are shown again as the server has them.",
                 mailbox=account.email, count=len(mine), what=_WHAT[kind](env), words=words))
-    dropped.filtered(lambda s: not s.dirty_flags and not s.dirty_move).unlink()
+    dropped._without_intent().unlink()
 
 
 _WHAT = {

@@ -534,7 +534,8 @@ class _Run:
              WHERE i.folder_id = v.folder_id AND i.uid = v.uid
                AND (i.is_read IS DISTINCT FROM v.seen OR i.is_starred IS DISTINCT FROM v.starred)
                AND NOT EXISTS (SELECT 1 FROM maildesk_email_state s
-                                WHERE s.index_id = i.id AND s.dirty_flags)
+                                WHERE s.index_id = i.id
+                                  AND (s.read_intent IS NOT NULL OR s.star_intent IS NOT NULL))
         """, rows, page_size=1000)
         self.result["updated"] += self.cr.rowcount
 

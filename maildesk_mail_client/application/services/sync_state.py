@@ -49,7 +49,8 @@ def reset_sync_state(accounts):
     ids = tuple(accounts.ids)
     cr.execute("""
         DELETE FROM maildesk_email_state
-         WHERE account_id IN %s AND NOT (COALESCE(dirty_flags, FALSE) OR COALESCE(dirty_move, FALSE))
+         WHERE account_id IN %s
+           AND read_intent IS NULL AND star_intent IS NULL AND place_intent IS NULL
     """, [ids])
     cr.execute("DELETE FROM maildesk_account_lease WHERE account_id IN %s", [ids])
     cr.execute("""
