@@ -66,6 +66,6 @@ class TestSyncRequests(ImapCase):
         self.deliver(rfc822("Later"))
         action = self.account.with_user(self.member).action_sync_now()
         self.assertEqual(action["params"]["type"], "warning")
-        self.assertIn("tries again at", action["params"]["message"])
+        self.assertIn("the next try is at", action["params"]["message"])
         self._due()
         self.assertEqual(len(self.rows()), 1, "hammering Sync Now does not hammer the server")

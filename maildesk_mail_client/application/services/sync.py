@@ -133,8 +133,8 @@ def sync_now(accounts):
         next_try = (account.last_error_at or now) + MANUAL_RETRY_EVERY
         if next_try > now:
             return "warning", env._(
-                "MailDesk tried less than a minute ago and it failed: %(problem)s It tries "
-                "again at %(time)s.", problem=problem, time=_local_time(account, next_try))
+                "The last try, less than a minute ago, failed: %(problem)s To spare the server, "
+                "the next try is at %(time)s.", problem=problem, time=_local_time(account, next_try))
         return "info", env._(
             "The last sync failed (%(problem)s). MailDesk tries again now instead of waiting "
             "until %(time)s; the result shows here within a minute.",
