@@ -218,6 +218,36 @@ def every_commit_boundary(db, action, *args, limit=60):
     raise AssertionError(f"{action} still committing after {limit} commits")
 
 
+def kill_at_each_commit(prepare, act, check, limit=60):
+    """For each commit a run makes, just before it and just after it: a fresh scenario
+    (``prepare()`` -> (account_id, ctx)), the run killed there (``act(account_id, die)``), the
+    dead worker's lease expired, another run, then ``check(account_id, ctx, label)``. Stops
+    when a run finishes without reaching the commit; returns how many deaths were tried."""
+    deaths = 0
+    for where in ("before", "after"):
+        for n in range(1, limit + 1):
+            account_id, ctx = prepare()
+            worker = act(account_id, (where, n))
+            label = f"killed {where} commit {n}"
+            if worker.killed:
+                deaths += 1
+                expire_lease(worker.db, account_id)
+                again = act(account_id, None).result
+                assert again["status"] == "ok", f"{label}: the next run gave {again}"
+            check(account_id, ctx, label)
+            if not worker.killed:
+                break
+        else:
+            raise AssertionError(f"still committing after {limit} commits")
+    return deaths
+
+
+def expire_lease(db, account_id):
+    """Time passes: a dead worker's lease runs out (the next worker must not wait for ever)."""
+    psql(db, "UPDATE maildesk_account_lease SET lease_until = now() AT TIME ZONE 'UTC' "
+             f"- interval '1 second' WHERE account_id = {int(account_id)}")
+
+
 class Odoo:
     """Ordinary (non-test) registry cursors on one database: every ``env()`` block commits."""
 

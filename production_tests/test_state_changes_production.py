@@ -26,35 +26,31 @@ def _sync(odoo_db, account_id, die=None):
 
 def test_changes_applied_by_a_worker_killed_at_any_commit_all_reach_the_server_once(
         odoo_db, dovecot):
-    boundaries = 0
-    for where in ("before", "after"):
-        n = 0
-        while True:
-            n += 1
-            account_id, user = harness.make_account(odoo_db, dovecot)
-            for i in range(6):
-                dovecot.deliver(user, harness.message(i, subject=f"M{i}"))
-            assert _sync(odoo_db, account_id).result["status"] == "ok"
-            expected = _record_changes(odoo_db, account_id)
-            worker = _sync(odoo_db, account_id, die=(where, n))
-            finished = not worker.killed
-            if worker.killed:
-                boundaries += 1
-                odoo_db.sql("UPDATE maildesk_account_lease SET lease_until = now() AT TIME ZONE "
-                            "'UTC' - interval '1 second' WHERE account_id = %s", [account_id])
-                after = _sync(odoo_db, account_id).result
-                assert after["status"] == "ok", f"killed {where} commit {n}: {after}"
-            server = {mid: (folder, seen, flagged) for (folder, _uid), (mid, seen, flagged)
-                      in harness.server_snapshot(dovecot, user).items()}
-            assert server == expected, f"killed {where} commit {n}: server is {server}"
-            harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
-            left = odoo_db.sql("""SELECT count(*) FROM maildesk_email_state WHERE account_id = %s
-                                   AND (read_intent IS NOT NULL OR star_intent IS NOT NULL
-                                        OR place_intent IS NOT NULL)""", [account_id])[0][0]
-            assert left == 0, f"killed {where} commit {n}: {left} changes still pending"
-            if finished:
-                break
-    assert boundaries >= 6, f"only {boundaries} commit boundaries were exercised"
+    def prepare():
+        account_id, user = harness.make_account(odoo_db, dovecot)
+        for i in range(6):
+            dovecot.deliver(user, harness.message(i, subject=f"M{i}"))
+        assert _sync(odoo_db, account_id).result["status"] == "ok"
+        return account_id, (user, _record_changes(odoo_db, account_id))
+
+    def check(account_id, ctx, label):
+        user, expected = ctx
+        _assert_server_has(dovecot, user, expected, label)
+        harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
+        left = odoo_db.sql("""SELECT count(*) FROM maildesk_email_state WHERE account_id = %s
+                               AND (read_intent IS NOT NULL OR star_intent IS NOT NULL
+                                    OR place_intent IS NOT NULL)""", [account_id])[0][0]
+        assert left == 0, f"{label}: {left} changes still pending"
+
+    deaths = harness.kill_at_each_commit(
+        prepare, lambda account_id, die: _sync(odoo_db, account_id, die=die), check)
+    assert deaths >= 6, f"only {deaths} commit boundaries were exercised"
+
+
+def _assert_server_has(dovecot, user, expected, label):
+    server = {mid: (folder, seen, flagged) for (folder, _uid), (mid, seen, flagged)
+              in harness.server_snapshot(dovecot, user).items()}
+    assert server == expected, f"{label}: server is {server}"
 
 
 def test_two_sync_crons_racing_on_the_same_mailboxes_index_each_message_once(odoo_db, dovecot):
@@ -104,8 +100,6 @@ def test_changes_applied_over_a_connection_cut_at_any_point_all_reach_the_server
         cuts += first["status"] != "ok"
         proxy.drop_after = None
         assert _sync(odoo_db, account_id).result["status"] == "ok"
-        server = {mid: (folder, seen, flagged) for (folder, _uid), (mid, seen, flagged)
-                  in harness.server_snapshot(dovecot, user).items()}
-        assert server == expected, f"cut after {cut} of {total} bytes: server is {server}"
+        _assert_server_has(dovecot, user, expected, f"cut after {cut} of {total} bytes")
         harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
     assert cuts >= 8, f"only {cuts} runs were cut"
