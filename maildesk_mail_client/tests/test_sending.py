@@ -348,3 +348,17 @@ class TestSending(ImapCase):
         self.leave_sending(draft_id)
         with self.assertRaises(UserError):
             mine.unlink()
+
+    def test_a_worker_that_outlived_its_attempt_cannot_overwrite_the_next_attempts_outcome(self):
+        """"Send again" on an uncertain message counts attempts from 1 again: the old worker,
+        still alive, must not write its result over the new attempt's."""
+        _name, address = self.recipient()
+        draft = self.Draft.browse(self.draft(address))
+        now = fields.Datetime.now()
+        old_attempt = (1, now - timedelta(minutes=20))
+        draft.write({"send_state": "sending", "send_attempts": 1, "send_started_at": now})
+        self.env.flush_all()
+        self.assertFalse(sending._record(self.env, draft.id, old_attempt, {"send_state": "failed"}))
+        self.assertEqual(draft.send_state, "sending")
+        self.assertTrue(sending._record(self.env, draft.id, (1, now), {"send_state": "sent"}))
+        self.assertEqual(draft.send_state, "sent")

@@ -252,12 +252,12 @@ def _send_one(registry):
         draft = draft.with_env(env)
         attempt = draft.send_attempts + 1
         job = _Job(draft)
-        draft.write({"send_state": "sending", "send_attempts": attempt,
-                     "send_started_at": fields.Datetime.now()})
+        started = fields.Datetime.now()
+        draft.write({"send_state": "sending", "send_attempts": attempt, "send_started_at": started})
         # From this commit on, a crash leaves the row 'sending': it is never sent again blindly.
         cr.commit()
         vals, accepted = _converse(env, job, attempt)
-        if not _record(env, draft_id, attempt, vals):
+        if not _record(env, draft_id, (attempt, started), vals):
             cr.rollback()
             return "lost"
         cr.commit()
@@ -273,7 +273,7 @@ def _send_one(registry):
         if accepted:
             warnings = _after_acceptance(env, job, file_sent_copy=True)
             if warnings:
-                _record(env, draft_id, attempt, {"send_error": "\n".join(warnings)})
+                _record(env, draft_id, (attempt, started), {"send_error": "\n".join(warnings)})
                 cr.commit()
         return vals["send_state"]
 
@@ -347,10 +347,14 @@ def retry_delay(attempt):
 
 
 def _record(env, draft_id, attempt, vals):
-    """Write a worker's outcome, unless the row is gone or belongs to a later attempt."""
-    env.cr.execute("SELECT send_attempts FROM maildesk_draft WHERE id = %s FOR UPDATE", [draft_id])
+    """Write a worker's outcome, unless the row is gone or belongs to a later attempt.
+
+    ``attempt`` is (number, start time): "Send again" on an uncertain message counts attempts
+    from 1 again, so a worker that outlived its attempt must be told apart by when it began."""
+    env.cr.execute("SELECT send_attempts, send_started_at FROM maildesk_draft WHERE id = %s "
+                   "FOR UPDATE", [draft_id])
     row = env.cr.fetchone()
-    if not row or row[0] != attempt:
+    if not row or (row[0], row[1]) != attempt:
         _logger.warning("MailDesk: outcome of sending draft %s (attempt %s) not recorded: the row "
                         "is gone or was taken again: %s", draft_id, attempt, vals)
         return False
