@@ -4,12 +4,12 @@ the worker cannot vouch for is left 'uncertain' for the person, never sent again
 import harness
 
 
-def _queue(odoo, account_id, to, subject):
+def _queue(odoo, account_id, to, subject, **values):
     """Someone presses Send: the request queues the draft and commits; no SMTP in it."""
     with odoo.env() as env:
         from odoo.addons.maildesk_mail_client.application.services import sending  # noqa: PLC0415
-        draft = env["maildesk.draft"].create({"account_id": account_id, "subject": subject,
-                                              "to_emails": to, "body_html": "<p>Once.</p>"})
+        draft = env["maildesk.draft"].create(dict(values, account_id=account_id, subject=subject,
+                                                  to_emails=to, body_html="<p>Once.</p>"))
         status = sending.send_draft(draft)
         assert status["state"] == "queued"
         draft_id = draft.id
@@ -72,3 +72,45 @@ def test_two_send_workers_racing_send_each_message_once(odoo_db, dovecot, smtp):
         worker.wait()
     assert [_state(odoo_db, d) for d in drafts] == ["sent"] * 12
     assert [_delivered(dovecot, r) for r in recipients] == [1] * 12
+
+
+def test_a_reply_sent_by_a_worker_killed_at_any_commit_gets_one_sent_copy_and_its_mark(
+        odoo_db, dovecot, smtp):
+    """Killed after the server accepted the reply but before the Sent copy and \\Answered: the
+    next run files the copy (once: it looks in Sent first) and marks the original."""
+    followed_up = 0
+    for where in ("before", "after"):
+        for n in range(1, 40):
+            account_id, box = harness.make_account(odoo_db, dovecot, smtp)
+            dovecot.deliver(box, harness.message(1, subject="Question"))
+            assert harness.run(odoo_db.db, "call", "sync.sync_account",
+                               f"[{account_id}]").result["status"] == "ok"
+            recipient = dovecot.new_user("asker")
+            with odoo_db.env() as env:
+                original = env["maildesk.message_index"].search([("account_id", "=", account_id)])
+                reply_to = original.id
+            draft_id = _queue(odoo_db, account_id, f"{recipient}@example.org", "Re: Question",
+                              reply_to_index_id=reply_to)
+            worker = _send(odoo_db, die=(where, n))
+            odoo_db.sql("UPDATE maildesk_draft SET send_started_at = send_started_at - interval "
+                        "'1 hour' WHERE id = %s AND send_state = 'sending'", [draft_id])
+            _send(odoo_db)
+            state = _state(odoo_db, draft_id)
+            if state == "sent":
+                message_id = odoo_db.sql("SELECT outgoing_message_id FROM maildesk_draft "
+                                         "WHERE id = %s", [draft_id])[0][0]
+                client = harness.imap_client(dovecot, box)
+                try:
+                    client.select_folder("Sent", readonly=True)
+                    copies = client.search(["HEADER", "Message-ID", message_id])
+                    client.select_folder("INBOX", readonly=True)
+                    flags = client.get_flags(client.search("ALL"))
+                finally:
+                    client.logout()
+                label = f"killed {where} commit {n}"
+                assert len(copies) == 1, f"{label}: {len(copies)} copies in Sent"
+                assert all(b"\\Answered" in f for f in flags.values()), f"{label}: {flags}"
+                followed_up += worker.killed
+            if not worker.killed:
+                break
+    assert followed_up >= 1, "no run died between the acceptance and the Sent copy"

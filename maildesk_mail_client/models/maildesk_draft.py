@@ -103,7 +103,7 @@ SEND_STATES = [
 OUTBOX_FIELDS = frozenset({
     "send_state", "send_after", "outgoing_message_id", "outgoing_mime", "outgoing_recipients",
     "send_attempts", "send_started_at", "send_error", "accepted_recipients", "refused_recipients",
-    "sent_at",
+    "sent_at", "send_followup_pending",
 })
 FROZEN_STATES = ("queued", "sending", "sent", "partly_sent")  # what is sent no longer changes
 FORWARD_REFERENCE = {"forward_of_index_id": "maildesk.message_index"}
@@ -129,6 +129,10 @@ class MaildeskDraftOutbox(models.Model):
     refused_recipients = fields.Text(readonly=True, copy=False,
                                      help="One per line, with the mail server's words.")
     sent_at = fields.Datetime(readonly=True, copy=False)
+    send_followup_pending = fields.Boolean(
+        readonly=True, copy=False,
+        help="Accepted by the mail server; its Sent copy and the \\Answered / $Forwarded marks "
+             "are still to be done (a worker that stopped after sending leaves this on).")
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -205,9 +205,15 @@ def process_send_queue(env, limit=QUEUE_BATCH):
     message on a cursor of its own that takes, marks and commits it before any SMTP byte."""
     env.flush_all()
     registry = env.registry
-    results = dict.fromkeys(("sent", "partly_sent", "failed", "queued", "uncertain", "lost"), 0)
+    results = dict.fromkeys(("sent", "partly_sent", "failed", "queued", "uncertain", "lost",
+                             "followed_up"), 0)
     for _ in range(limit):
         outcome = _settle_one_stale(registry)
+        if outcome is None:
+            break
+        results[outcome] += 1
+    for _ in range(limit):
+        outcome = _follow_up_one(registry)
         if outcome is None:
             break
         results[outcome] += 1
@@ -271,11 +277,31 @@ def _send_one(registry):
                 _logger.exception("MailDesk: could not tell the sender of draft %s", draft_id)
         cr.commit()
         if accepted:
+            # Locked again until the follow-up is recorded: the follow-up sweep skips it.
+            cr.execute("SELECT id FROM maildesk_draft WHERE id = %s FOR UPDATE", [draft_id])
             warnings = _after_acceptance(env, job, file_sent_copy=True)
-            if warnings:
-                _record(env, draft_id, (attempt, started), {"send_error": "\n".join(warnings)})
-                cr.commit()
+            _record(env, draft_id, (attempt, started), {
+                "send_followup_pending": False, "send_error": "\n".join(warnings) or False})
+            cr.commit()
         return vals["send_state"]
+
+
+def _follow_up_one(registry):
+    """A message the server accepted whose worker stopped before the Sent copy and the marks:
+    do them now. The Sent folder is searched first, so a copy filed just before the worker
+    stopped is not filed twice."""
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        draft_id = _take(cr, "send_state IN ('sent', 'partly_sent') AND send_followup_pending", [])
+        if not draft_id:
+            return None
+        draft = env["maildesk.draft"].browse(draft_id)
+        job = _Job(draft)
+        warnings = _after_acceptance(env, job, file_sent_copy=True, look_in_sent_first=True)
+        draft.write({"send_followup_pending": False,
+                     "send_error": "\n".join(warnings) or draft.send_error})
+        cr.commit()
+        return "followed_up"
 
 
 class _Job:
@@ -324,6 +350,7 @@ def _converse(env, job, attempt):
         return _failed(env, job, exc, {}), False
     accepted = [r for r in job.recipients if r not in refused]
     vals = {"send_state": "partly_sent" if refused else "sent", "sent_at": fields.Datetime.now(),
+            "send_followup_pending": True,
             "accepted_recipients": "\n".join(accepted),
             "refused_recipients": "\n".join(f"{a}: {w}" for a, w in refused.items()) or False,
             "send_error": False}
@@ -428,7 +455,7 @@ def _forget_old_sent(registry):
 
 
 # -- after the server accepted it -----------------------------------------------------------------
-def _after_acceptance(env, job, file_sent_copy):
+def _after_acceptance(env, job, file_sent_copy, look_in_sent_first=False):
     """The Sent copy and \\Answered / $Forwarded on the originals, on one IMAP connection.
     The message is out: whatever fails here is a warning, never a reason to send again."""
     account = job.account
@@ -444,7 +471,8 @@ def _after_acceptance(env, job, file_sent_copy):
         with connections.imap_for(account) as imap:
             if copy:
                 try:
-                    _file_sent_copy(account, job.raw, imap)
+                    _file_sent_copy(account, job.raw, imap,
+                                    message_id=job.message_id if look_in_sent_first else None)
                 except ProviderError as exc:
                     warnings.append(env._("The message was sent, but its copy could not be saved "
                                           "in the Sent folder: %s", exc))
@@ -471,10 +499,13 @@ def _mark(row, flag, imap):
     row.flags = " ".join(sorted(set((row.flags or "").split()) | {flag}))
 
 
-def _file_sent_copy(account, raw, imap):
+def _file_sent_copy(account, raw, imap, message_id=None):
+    """APPEND the copy (unless ``message_id`` is given and already in Sent) and index it."""
     sent = state_changes.folder_of_type(account, "sent")
     if not sent:
         raise ProviderError("this mailbox has no Sent folder yet (it appears after the first sync)")
+    if message_id and imap.find_message_id(sent.imap_name, message_id):
+        return None  # filed before the worker stopped; the sync indexes it
     uid = imap.append(sent.imap_name, raw, flags=("\\Seen",))
     headers = mime.parse_headers(raw)
     when = headers.date or fields.Datetime.now()
