@@ -300,6 +300,17 @@ def make_account(odoo, dovecot, smtp=None, user=None, **extra):
         return account.id, user
 
 
+def mailboxes_with_mail(odoo, dovecot, count, messages):
+    """``count`` fresh mailboxes holding ``messages`` messages each: [(account_id, user)]."""
+    boxes = []
+    for _ in range(count):
+        account_id, user = make_account(odoo, dovecot)
+        for i in range(messages):
+            dovecot.deliver(user, message(i))
+        boxes.append((account_id, user))
+    return boxes
+
+
 def imap_client(dovecot, user):
     from imapclient import IMAPClient  # noqa: PLC0415
     from mailservers import PASSWORD  # noqa: PLC0415

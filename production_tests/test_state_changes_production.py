@@ -56,12 +56,7 @@ def _assert_server_has(dovecot, user, expected, label):
 def test_two_sync_crons_racing_on_the_same_mailboxes_index_each_message_once(odoo_db, dovecot):
     """Two Odoo cron workers pick up the sync job at the same moment (the scheduler's own
     locking and the account lease decide who does what)."""
-    boxes = []
-    for _ in range(3):
-        account_id, user = harness.make_account(odoo_db, dovecot)
-        for i in range(12):
-            dovecot.deliver(user, harness.message(i))
-        boxes.append((account_id, user))
+    boxes = harness.mailboxes_with_mail(odoo_db, dovecot, 3, 12)
     odoo_db.sql("INSERT INTO ir_config_parameter (key, value) VALUES "
                 "('maildesk.backfill_batch_size', '3')")
     first = harness.Worker(odoo_db.db, "cron", "maildesk_mail_client.ir_cron_sync_mailboxes").start()

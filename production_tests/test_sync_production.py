@@ -46,12 +46,7 @@ def test_the_sync_cron_stays_inside_odoos_time_limit_and_odoo_runs_it_again_for_
     """With a cron time limit of 6 s (half of it for syncing) the job does one mailbox per
     call and reports the rest through Odoo's progress commits: Odoo's scheduler calls it again
     until every mailbox is done, and no call runs into the limit."""
-    boxes = []
-    for _ in range(3):
-        account_id, user = harness.make_account(odoo_db, dovecot)
-        for i in range(6):
-            dovecot.deliver(user, harness.message(i))
-        boxes.append((account_id, user))
+    boxes = harness.mailboxes_with_mail(odoo_db, dovecot, 3, 6)
     conf = harness.conf_with(str(tmp_path), limit_time_real_cron=6)
     worker = harness.Worker(odoo_db.db, "cron", "maildesk_mail_client.ir_cron_sync_mailboxes",
                             conf=conf).run()

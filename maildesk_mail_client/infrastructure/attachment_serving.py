@@ -12,9 +12,9 @@ PDF shown without the sandbox would be a document of our origin with its own scr
 
 No Odoo import: tested in ``tests/test_attachment_serving.py``.
 """
-import re
-import unicodedata
 from urllib.parse import quote
+
+from .mime import safe_filename  # the one file-name rule (re-exported for the route)
 
 # The sandbox keeps any document out of Odoo's origin (no script, no same-origin access, no
 # forms, no plugins); default-src 'none' stops it loading anything, even from Odoo itself.
@@ -28,8 +28,6 @@ SECURITY_HEADERS = (
 )
 OCTET_STREAM = "application/octet-stream"
 INLINE_TYPES = frozenset(("image/png", "image/jpeg", "image/gif", "image/webp", "text/plain; charset=utf-8"))
-MAX_NAME = 180
-_WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?\Z", re.I)
 
 
 def sniff(declared_type, data):
@@ -60,25 +58,6 @@ def decide(declared_type, data, want_inline):
     content_type = sniff(declared_type, data)
     inline = want_inline and content_type in INLINE_TYPES
     return content_type, "inline" if inline else "attachment"
-
-
-def safe_filename(name, fallback="attachment"):
-    """A plain file name: no folders, no control or direction characters, nothing a file
-    system or a header treats specially."""
-    name = unicodedata.normalize("NFC", str(name or ""))
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = re.sub(r'[<>:"|?*;,=\']', "_", name)
-    name = " ".join(name.split()).strip(" .")
-    if _WINDOWS_RESERVED.match(name):
-        name = "_" + name
-    if len(name) > MAX_NAME:
-        stem, dot, extension = name.rpartition(".")
-        if dot and 0 < len(extension) <= 10:
-            name = stem[:MAX_NAME - len(extension) - 1].rstrip(" .") + "." + extension
-        else:
-            name = name[:MAX_NAME].rstrip(" .")
-    return name or fallback
 
 
 def content_disposition(disposition, name):

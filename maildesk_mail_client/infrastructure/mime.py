@@ -441,7 +441,7 @@ REPORT_TYPES = {  # machine-readable parts of delivery and read reports: offered
 MAX_TEXT_BYTES = 2_000_000  # of one text part shown as the body; the rest is cut
 MAX_HEADER_BLOCK = 256 * 1024  # bytes of one part's header block; what follows is its body
 MAX_BOUNDARY = 200  # characters (RFC 2046 allows 70)
-MAX_FILENAME_BYTES = 200  # UTF-8 bytes of a name offered for download
+MAX_FILENAME_BYTES = 180  # UTF-8 bytes of a name offered for download
 
 
 @dataclass
@@ -612,16 +612,19 @@ def _filename(part):
     return decode_header_value(name) if name else ""
 
 
-_UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
+# what Windows refuses, and what a Content-Disposition header or a shell treats specially
+_UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*;,=\']')
 _WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\.|$)", re.I)
 
 
 def safe_filename(name, fallback="attachment"):
     """A plain file name to offer for download: the last path component only, no control,
-    formatting or bidi characters, no leading dots, no characters Windows refuses, bounded."""
+    formatting or bidi characters, no leading dots, no characters Windows or a header refuses,
+    bounded. The one rule for file names: the attachment route uses it too."""
     name = unicodedata.normalize("NFC", str(name or ""))
     name = re.split(r"[/\\]", name)[-1]
-    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Zl", "Zp"))
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C"
+                   and unicodedata.category(c) not in ("Zl", "Zp"))
     name = _UNSAFE_NAME_CHARS.sub("_", name)
     name = _WS.sub(" ", name).strip().lstrip(".").strip().rstrip(". ")
     if not name:

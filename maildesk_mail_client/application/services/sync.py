@@ -146,13 +146,6 @@ def _local_time(record, when):
     return fields.Datetime.context_timestamp(record, when).strftime("%H:%M")
 
 
-def pending_request(env, account_id):
-    env.cr.execute("SELECT requested_at FROM maildesk_sync_request WHERE account_id = %s",
-                   [account_id])
-    row = env.cr.fetchone()
-    return row and row[0]
-
-
 def cron_time_limit():
     """Odoo's hard limit for a cron worker, in seconds (None: unlimited)."""
     limit = config.get("limit_time_real_cron")
