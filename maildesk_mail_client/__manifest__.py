@@ -19,8 +19,25 @@
         "views/mail_message_tag_views.xml",
         "views/maildesk_ingest_queue_views.xml",
         "wizards/mailbox_account_wizard_views.xml",
+        "views/inbox_action.xml",
+        "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        # The inbox (an OWL client action, /odoo/maildesk).
+        "web.assets_backend": [
+            "maildesk_mail_client/static/src/**/*",
+        ],
+        # Tours, run by HttpCase.start_tour in headless Chromium.
+        "web.assets_tests": [
+            "maildesk_mail_client/static/tests/tours/**/*",
+        ],
+        # Hoot unit tests of the inbox components (/web/tests, suite @maildesk_mail_client).
+        "web.assets_unit_tests": [
+            "maildesk_mail_client/static/tests/**/*",
+            ("remove", "maildesk_mail_client/static/tests/tours/**/*"),
+        ],
+    },
     "application": True,
     "installable": True,
 }
