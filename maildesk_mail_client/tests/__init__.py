@@ -7,6 +7,7 @@ from . import (
     test_connect_wizard,
     test_folder_changes,
     test_inbox_rpc,
+    test_inbox_tours,
     test_mail_html,
     test_mailbox_account,
     test_mailbox_sync,
