@@ -4,6 +4,7 @@ from . import (
     mailbox_account,
     mailbox_folder,
     mailbox_sync,
+    mailbox_sync_live,
     maildesk_account_lease,
     maildesk_draft,
     maildesk_email_state,
@@ -11,4 +12,5 @@ from . import (
     maildesk_message_index,
     maildesk_ui_cache,
     maildesk_ui_presence,
+    res_config_settings,
 )

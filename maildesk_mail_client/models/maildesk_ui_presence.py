@@ -8,7 +8,12 @@ ADMIN_GROUP = "maildesk_mail_client.group_mailbox_admin"
 
 
 class MaildeskUiPresence(models.Model):
-    """When each user last had MailDesk open: live notifications go only to those online."""
+    """When each user last had MailDesk open: live notifications go only to those online.
+
+    Rows say only who had the inbox open when (seed 003 lets every user read them). What
+    else the live side keeps per user lives in plain tables that only service code
+    (``application/services/live.py``) reads, so no ORM or RPC call can list them.
+    """
     _name = "maildesk.ui_presence"
     _description = "MailDesk Presence"
     _order = "last_ping_at desc"
@@ -18,6 +23,37 @@ class MaildeskUiPresence(models.Model):
     last_ping_at = fields.Datetime(required=True, default=fields.Datetime.now)
 
     _user_unique = models.Constraint("UNIQUE(user_id)", "A user has a single presence row.")
+
+    def init(self):
+        self.env.cr.execute("""
+            -- the conversation (mailbox + thread) each user views or answers now
+            CREATE TABLE IF NOT EXISTS maildesk_presence_conversation (
+                user_id integer PRIMARY KEY REFERENCES res_users(id) ON DELETE CASCADE,
+                account_id integer NOT NULL REFERENCES mailbox_account(id) ON DELETE CASCADE,
+                thread_key varchar NOT NULL,
+                index_id integer REFERENCES maildesk_message_index(id) ON DELETE SET NULL,
+                mode varchar NOT NULL,
+                pinged_at timestamp NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS maildesk_presence_conversation_thread_idx
+                ON maildesk_presence_conversation (account_id, thread_key);
+            -- messages each user opened (the traffic cop asks before a reply that missed one)
+            CREATE TABLE IF NOT EXISTS maildesk_message_opened (
+                user_id integer NOT NULL REFERENCES res_users(id) ON DELETE CASCADE,
+                index_id integer NOT NULL REFERENCES maildesk_message_index(id) ON DELETE CASCADE,
+                opened_at timestamp NOT NULL,
+                PRIMARY KEY (user_id, index_id)
+            );
+            CREATE INDEX IF NOT EXISTS maildesk_message_opened_index_idx
+                ON maildesk_message_opened (index_id);
+            -- "always load remote images from this sender", per user (normalised address)
+            CREATE TABLE IF NOT EXISTS maildesk_remote_image_sender (
+                user_id integer NOT NULL REFERENCES res_users(id) ON DELETE CASCADE,
+                sender varchar NOT NULL,
+                create_date timestamp NOT NULL,
+                PRIMARY KEY (user_id, sender)
+            );
+        """)
 
     @api.model_create_multi
     def create(self, vals_list):

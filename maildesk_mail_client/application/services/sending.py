@@ -34,7 +34,7 @@ from ...infrastructure import mime
 from ...infrastructure.addresses import is_plain_address
 from ...infrastructure.providers.base import ProviderError, ServerUnreachable
 from ...infrastructure.providers.smtp import DeliveryUncertain, SmtpRefused
-from . import backoff, connections, mailbox_access, state_changes
+from . import backoff, connections, live, mailbox_access, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -524,4 +524,5 @@ def _file_sent_copy(account, raw, imap, message_id=None):
     Index = account.env["maildesk.message_index"]
     existing = Index.search([("folder_id", "=", sent.id), ("uid", "=", vals["uid"])], limit=1)
     row = existing.write(vals) and existing if existing else Index.create(vals)
+    live.notify_changed(account.env, account, sent.ids)  # sent when the worker commits
     return row.id

@@ -20,7 +20,7 @@ from odoo.exceptions import UserError
 
 from ...infrastructure.providers.base import AuthenticationFailed, ProviderError, ServerUnreachable
 from ...models.maildesk_email_state import FLAG_INTENTS, PENDING_DOMAIN
-from . import backoff
+from . import backoff, live
 
 _logger = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def record_flags(rows, seen=None, starred=None):
         states[row.id].write(state_vals)
     # sudo: see _states_for; the index is read-only to users by seed 003.
     rows.sudo().write(index_vals)
+    live.rows_changed(rows)
 
 
 def record_move(rows, target):
@@ -73,6 +74,7 @@ def record_move(rows, target):
                               "next_try_at": False})
     # sudo: see _states_for.
     rows.sudo().write({"pending_move_to_id": target.id, "pending_delete": False})
+    live.rows_changed(rows, target)
 
 
 def record_delete(rows):
@@ -82,6 +84,7 @@ def record_delete(rows):
                               "next_try_at": False})
     # sudo: see _states_for.
     rows.sudo().write({"pending_delete": True, "pending_move_to_id": False})
+    live.rows_changed(rows)
 
 
 def record_tags(rows, tags):
@@ -90,6 +93,7 @@ def record_tags(rows, tags):
     # sudo: the index is read-only to users (seed 003); tags are theirs to set on rows they
     # may read.
     rows.sudo().write({"tag_ids": [(6, 0, tags.ids)]})
+    live.rows_changed(rows)
 
 
 def folder_of_type(account, folder_type):

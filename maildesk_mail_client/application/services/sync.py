@@ -60,7 +60,7 @@ from ...infrastructure.providers.base import (
     ProviderError,
     ServerUnreachable,
 )
-from . import backoff, connections, folder_mirror, index_writer, state_changes
+from . import backoff, connections, folder_mirror, index_writer, live, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -445,6 +445,7 @@ class _Run:
 
     def _step_counts(self, folder, remote):
         self._refresh_counts(folder, remote)
+        live.notify_changed(self.env, self.account, folder.ids)  # sent by this commit
         self.checkpoint()
 
     def _known_uids(self, folder):
