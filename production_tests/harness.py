@@ -296,6 +296,8 @@ def make_account(odoo, dovecot, smtp=None, user=None, **extra):
                     smtp_login=user)
     vals.update(extra)
     with odoo.env() as env:
+        # moves and deletes are applied at the next sync, not after the inbox's undo window
+        env["ir.config_parameter"].set_param("maildesk.undo_change_seconds", 0)
         account = env["mailbox.account"].create(vals)
         return account.id, user
 

@@ -4,7 +4,17 @@ import uuid
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..application.services import bodies, composing, mailbox_access, sending, state_changes, sync
+from ..application.services import (
+    bodies,
+    bulk,
+    composing,
+    conversations,
+    mailbox_access,
+    sending,
+    server_search,
+    state_changes,
+    sync,
+)
 from ..application.services import mailbox_queries as queries
 
 
@@ -36,14 +46,50 @@ class MailboxSync(models.AbstractModel):
     # -- sidebar ------------------------------------------------------------------------------
     @api.model
     def get_account_list(self):
-        """The mailboxes the user may open, for the sidebar."""
+        """The mailboxes the user may open, for the sidebar (admins: all; "is_member": the
+        ones that make their unified view and counts)."""
         self.check_access("read")
+        accounts = mailbox_access.accessible_accounts(self.env)
+        inboxes = self._member_inboxes()
+        unread = queries.unread_counts(self.env, inboxes)
+        inbox_of = {f.account_id.id: f.id for f in inboxes}
         return [
             {"id": a.id, "name": a.name, "email": a.email, "provider": a.provider,
-             "is_shared": a.is_shared, "connection_state": a.connection_state,
-             "last_error": a.last_error or False, "last_sync_at": a.last_sync_at}
-            for a in mailbox_access.accessible_accounts(self.env)
+             "is_shared": a.is_shared, "is_member": a.id in inbox_of,
+             "connection_state": a.connection_state, "last_error": a.last_error or False,
+             "last_sync_at": a.last_sync_at,
+             "unread_inbox": unread.get(inbox_of.get(a.id), 0),
+             "problem": self._problem(a), "first_sync": self._first_sync(a)}
+            for a in accounts
         ]
+
+    def _problem(self, account):
+        titles = {
+            "auth_failed": self.env._("Sign-in failed"),
+            "reauth_required": self.env._("Reconnect required"),
+            "unreachable": self.env._("Server unreachable"),
+            "error": self.env._("Sync problem"),
+        }
+        if account.connection_state not in titles:
+            return False
+        action = self.env._("Ask a Mailbox Admin to check the password or sign in again.") \
+            if account.connection_state in ("auth_failed", "reauth_required") \
+            else self.env._("MailDesk tries again by itself; Sync Now tries at once.")
+        return {"title": titles[account.connection_state], "action": action}
+
+    def _first_sync(self, account):
+        folders = self.env["mailbox.folder"].search(
+            [("account_id", "=", account.id),
+             ("sync_state", "in", ("never_synced", "backfill_pending", "backfill_in_progress"))])
+        if not folders or account.last_sync_at:
+            return False
+        return {"progress": round(sum(folders.mapped("backfill_progress")) / len(folders))}
+
+    def _member_inboxes(self):
+        """The inboxes of the mailboxes the user is on (admins too: their unified view is the
+        mailboxes they work in, not every mailbox they may open)."""
+        return self.env["mailbox.folder"].search(
+            [("folder_type", "=", "inbox"), ("account_id.access_user_ids", "in", self.env.uid)])
 
     @api.model
     def get_folder_tree(self, account_id):
@@ -76,81 +122,148 @@ class MailboxSync(models.AbstractModel):
                 "connection_state": account.connection_state}
 
     # -- lists ----------------------------------------------------------------------------------
+    def _view(self, account_id=None, folder_id=None):
+        """The base domain of a view: a folder, a mailbox's inbox, or the unified inbox."""
+        if folder_id:
+            return [("folder_id", "=", self._folder(folder_id).id)]
+        if account_id:
+            account = mailbox_access.require_account(self.env, account_id)
+            inbox = self.env["mailbox.folder"].search(
+                [("account_id", "=", account.id), ("folder_type", "=", "inbox")])
+            return [("folder_id", "in", inbox.ids)]
+        return [("folder_id", "in", self._member_inboxes().ids)]
+
     @api.model
     def message_search_load(self, account_id=None, folder_id=None, filters=None, search="",
-                            offset=0, limit=40, order="date_desc"):
-        """One page of messages: {records, total, hasMore, offset, limit}.
+                            offset=0, limit=40, order="date_desc", threaded=True):
+        """One page: {records, total, total_is_estimate, hasMore, offset, limit}.
 
         ``filters``: unread, starred, has_attachments (booleans), from, to, subject (text),
-        date_from, date_to (YYYY-MM-DD), tag_ids (list). ``search`` looks in subject,
-        addresses and preview. Without a folder: the inboxes of the user's mailboxes.
+        date_from, date_to (YYYY-MM-DD), tag_ids (list). ``search``: the search box's text
+        (search_syntax). Without a folder: the inboxes of the mailboxes the user is on.
+        ``threaded``: one record per conversation (its newest message here), with
+        thread_size and thread_unread.
         """
         self.check_access("read")
-        if folder_id:
-            folder = self._folder(folder_id)
-            domain = [("folder_id", "=", folder.id)]
-        elif account_id:
-            account = mailbox_access.require_account(self.env, account_id)
-            domain = [("account_id", "=", account.id), ("folder_id.folder_type", "=", "inbox")]
-        else:
-            domain = [("folder_id.folder_type", "=", "inbox")]
-        return queries.page(self.env, domain, filters or {}, search, offset, limit, order)
+        return queries.page(self.env, self._view(account_id, folder_id), filters or {}, search,
+                            offset, limit, order, threaded=bool(threaded))
+
+    @api.model
+    def count_matching(self, account_id=None, folder_id=None, filters=None, search=""):
+        """How many messages "all matching" would change (exact)."""
+        self.check_access("read")
+        return {"count": self._matching(account_id, folder_id, filters, search, count=True)}
+
+    def _matching(self, account_id, folder_id, filters, search, count=False):
+        domain = queries.build_domain(self._view(account_id, folder_id), filters or {}, search)
+        domain += queries.VISIBLE
+        Index = self.env["maildesk.message_index"]
+        if count:
+            return Index.search_count(domain)
+        return Index.search(domain, limit=bulk.MAX_MATCHING + 1, order="id")
+
+    @api.model
+    def apply_to_matching(self, action, expected_count, account_id=None, folder_id=None,
+                          filters=None, search="", target_folder_id=None, tag_ids=None):
+        """Change every message of a view, once the user confirmed their number: refused when
+        the number matching is not ``expected_count`` any more."""
+        self.check_access("read")
+        rows = self._matching(account_id, folder_id, filters, search)
+        bulk.check_matching(self.env, action, expected_count, len(rows))
+        target = self._folder(target_folder_id) if action == "move" else None
+        tags = self._tags(tag_ids) if action == "tag" else None
+        answer = bulk.apply(action, rows, target=target, tags=tags)
+        sync.request_sync(rows.account_id)
+        return answer
 
     # -- one message ---------------------------------------------------------------------------------
     @api.model
     def get_message(self, index_id, allow_remote_images=False, mark_read=True):
+        """The message to read; marked read only for a member of its mailbox (a Mailbox Admin
+        looking into another mailbox leaves it as its people have it)."""
         row = self._rows([index_id])
         body = bodies.get_body(row, allow_remote=allow_remote_images)
-        if mark_read and not row.is_read:
+        if mark_read and not row.is_read and self.env.user in row.account_id.access_user_ids:
             state_changes.record_flags(row, seen=True)
             sync.request_sync(row.account_id)
         return dict(queries.card(row), body_html=body["html"], body_text=body["text"],
                     attachments=body["attachments"],
                     remote_images_blocked=body["remote_images_blocked"],
-                    problems=body["problems"])
+                    problems=body["problems"], reply_to=body.get("reply_to") or "",
+                    sender={"name": row.sender_display_name or "", "email": row.from_addr or ""},
+                    received_via=self._received_via(row))
+
+    def _received_via(self, row):
+        account = row.account_id
+        return self.env._("%(mailbox)s <%(email)s>, folder %(folder)s", mailbox=account.name,
+                          email=account.email, folder=row.folder_id.name)
+
+    @api.model
+    def get_thread(self, index_id):
+        """The whole conversation of a message in its mailbox, oldest first, across folders."""
+        return conversations.thread(self._rows([index_id]))
+
+    @api.model
+    def search_server(self, text, folder_id=None, account_id=None, limit=200):
+        """Messages whose text the mail server finds (IMAP SEARCH), for rows in the index."""
+        self.check_access("read")
+        if folder_id:
+            folders = self._folder(folder_id)
+        elif account_id:
+            folders = self.env["mailbox.folder"].search(
+                [("account_id", "=", mailbox_access.require_account(self.env, account_id).id),
+                 ("is_visible", "=", True)])
+        else:
+            folders = self._member_inboxes()
+        return server_search.search(folders, text, limit)
 
     # -- changes ------------------------------------------------------------------------------------
+    def _tags(self, tag_ids):
+        tags = self.env["mail.message.tag"].browse(
+            [int(t) for t in tag_ids or [] if str(t).isdigit()])
+        return mailbox_access.require_readable(self.env, "mail.message.tag", tags.ids, self.env._(
+            "You do not have access to some of these tags, or they no longer exist."))
+
     @api.model
     def set_flags(self, index_ids, is_read=None, is_starred=None):
         rows = self._rows(index_ids)
-        state_changes.record_flags(rows, seen=is_read, starred=is_starred)
+        answer = bulk.set_flags(rows, seen=is_read, starred=is_starred)
         sync.request_sync(rows.account_id)
-        return True
+        return answer
 
     @api.model
     def move_messages(self, index_ids, target_folder_id):
         rows = self._rows(index_ids)
-        target = self._folder(target_folder_id)
-        state_changes.record_move(rows, target)
+        answer = bulk.move(rows, self._folder(target_folder_id))
         sync.request_sync(rows.account_id)
-        return True
+        return answer
 
     @api.model
     def archive_messages(self, index_ids):
         rows = self._rows(index_ids)
-        for account in rows.account_id:
-            archive = state_changes.folder_of_type(account, "archive")
-            if not archive:
-                raise UserError(self.env._("Mailbox %s has no Archive folder. Create one on the "
-                                           "server, or move the messages instead.", account.name))
-            state_changes.record_move(rows.filtered(lambda r, a=account: r.account_id == a),
-                                      archive)
+        answer = bulk.archive(rows)
         sync.request_sync(rows.account_id)
-        return True
+        return answer
 
     @api.model
     def delete_messages(self, index_ids):
         rows = self._rows(index_ids)
-        state_changes.record_delete(rows)
+        answer = bulk.delete(rows)
         sync.request_sync(rows.account_id)
-        return True
+        return answer
 
     @api.model
     def update_tags(self, index_ids, tag_ids):
-        rows = self._rows(index_ids)
-        tags = self.env["mail.message.tag"].browse([int(t) for t in tag_ids or []])
-        state_changes.record_tags(rows, tags)
-        return [{"id": t.id, "name": t.name, "color": t.color} for t in tags]
+        return bulk.update_tags(self._rows(index_ids), self._tags(tag_ids))
+
+    @api.model
+    def undo_change(self, undo_token):
+        """Undo a change answered with ``undo_token``: {undone: n}; "too late" once the mail
+        server has it."""
+        self.check_access("read")
+        answer, rows = bulk.undo(self.env, undo_token, self._rows)
+        sync.request_sync(rows.account_id)
+        return answer
 
     # -- composing ------------------------------------------------------------------------------------
     @api.model

@@ -12,8 +12,8 @@ from .common_imap import ImapCase, rfc822
 QUIET = "odoo.addons.maildesk_mail_client.application.services"
 
 
-@tagged("post_install", "-at_install", "maildesk_sync")
-class TestInbox(ImapCase):
+class InboxCase(ImapCase):
+    """The member's facade, and mail delivered then synced."""
 
     def setUp(self):
         super().setUp()
@@ -23,6 +23,10 @@ class TestInbox(ImapCase):
         self.deliver(*messages)
         self.sync()
         return self.rows()
+
+
+@tagged("post_install", "-at_install", "maildesk_sync")
+class TestInbox(InboxCase):
 
     # -- reading ---------------------------------------------------------------------------
     def test_the_list_pages_filters_and_searches(self):

@@ -24,6 +24,12 @@ from . import backoff, live
 
 _logger = logging.getLogger(__name__)
 
+# Moves and deletes wait this long before the engine applies them, so "Undo" is real: undo
+# clears the intent before the server ever hears of it (apply_pending skips rows whose
+# next_try_at is in the future). Read and star go at once: undoing them is a change back.
+UNDO_WINDOW_PARAM = "maildesk.undo_change_seconds"
+DEFAULT_UNDO_SECONDS = 8
+MAX_UNDO_SECONDS = 60
 RETRY_START = timedelta(minutes=1)
 RETRY_MAX = timedelta(hours=6)
 MAX_TEMPORARY_REFUSALS = 5
@@ -32,6 +38,22 @@ TEMPORARY_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[CONTA
 
 
 # -- recording (user request) --------------------------------------------------------------------
+def undo_window(env):
+    """How long a move or delete waits for an undo (``maildesk.undo_change_seconds``)."""
+    # sudo: a system setting every user's change needs; nothing user-specific is read.
+    raw = env["ir.config_parameter"].sudo().get_param(UNDO_WINDOW_PARAM, DEFAULT_UNDO_SECONDS)
+    try:
+        seconds = min(max(int(raw), 0), MAX_UNDO_SECONDS)
+    except (TypeError, ValueError):
+        seconds = DEFAULT_UNDO_SECONDS
+    return timedelta(seconds=seconds)
+
+
+def _held_until(env):
+    window = undo_window(env)
+    return fields.Datetime.now() + window if window else False
+
+
 def _states_for(rows):
     """The state row of each index row, created when missing. ``rows`` are already checked."""
     # sudo: the caller read ``rows`` as the user (record rules passed); states are written by
@@ -56,7 +78,10 @@ def record_flags(rows, seen=None, starred=None):
         index_vals["is_starred"] = bool(starred)
         state_vals["star_intent"] = "starred" if starred else "unstarred"
     for row in rows:
-        states[row.id].write(state_vals)
+        state = states[row.id]
+        # a move or delete waiting for its undo window keeps waiting
+        state.write({k: v for k, v in state_vals.items()
+                     if k != "next_try_at" or not state.place_intent})
     # sudo: see _states_for; the index is read-only to users by seed 003.
     rows.sudo().write(index_vals)
     live.rows_changed(rows)
@@ -69,9 +94,10 @@ def record_move(rows, target):
         raise UserError(rows.env._("Messages can only be moved to a folder of their own mailbox."))
     rows = rows.filtered(lambda r: r.folder_id != target)
     states = _states_for(rows)
+    wait_until = _held_until(rows.env)
     for row in rows:
         states[row.id].write({"place_intent": "move", "target_folder_id": target.id,
-                              "next_try_at": False})
+                              "next_try_at": wait_until})
     # sudo: see _states_for.
     rows.sudo().write({"pending_move_to_id": target.id, "pending_delete": False})
     live.rows_changed(rows, target)
@@ -79,12 +105,34 @@ def record_move(rows, target):
 
 def record_delete(rows):
     states = _states_for(rows)
+    wait_until = _held_until(rows.env)
     for row in rows:
         states[row.id].write({"place_intent": "delete", "target_folder_id": False,
-                              "next_try_at": False})
+                              "next_try_at": wait_until})
     # sudo: see _states_for.
     rows.sudo().write({"pending_delete": True, "pending_move_to_id": False})
     live.rows_changed(rows)
+
+
+def unrecord_place(rows, intent, target=None):
+    """Undo a move (to ``target``) or delete not yet made on the server: the rows whose
+    intent is still exactly that get no place intent and show where they are again.
+    Returns those rows; the others were applied (or changed again) meanwhile."""
+    states = _states_for(rows)
+    undone = rows.browse()
+    for row in rows:
+        state = states[row.id]
+        if state.place_intent != intent or (intent == "move" and state.target_folder_id != target):
+            continue
+        state.write({"place_intent": False, "target_folder_id": False, "next_try_at": False})
+        undone |= row
+    # sudo: see _states_for.
+    undone.sudo().write({"pending_move_to_id": False, "pending_delete": False})
+    live.rows_changed(undone)
+    states_left = rows.env["maildesk.email_state"].browse(
+        [states[r.id].id for r in undone]).sudo()
+    states_left._without_intent().unlink()
+    return undone
 
 
 def record_tags(rows, tags):

@@ -195,3 +195,9 @@ class MailProvider(ABC):
     @abstractmethod
     def append(self, path, raw, flags=(), when=None):
         """Store a message in a folder; return its uid when the server tells."""
+
+    def search_text(self, path, text, limit, body_only=False):
+        """Uids (as strings, newest first, at most ``limit``) of messages in ``path`` whose
+        text (headers and body; only the body with ``body_only``) contains ``text``, as the
+        server searches it."""
+        raise ProviderError("this mail service cannot search message bodies")

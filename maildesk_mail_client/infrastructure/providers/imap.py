@@ -41,6 +41,7 @@ from .base import (
 CONNECT_TIMEOUT = 20  # seconds to open a connection and read the greeting
 COMMAND_TIMEOUT = 120  # seconds any single command may take
 FETCH_CHUNK = 1000  # UIDs per FETCH command line
+MAX_SEARCH_TEXT = 200  # characters of a body search sent to the server
 PREVIEW_BYTES = 4096  # body bytes read for a preview when the server has no PREVIEW
 HEADER_FIELDS = ("FROM", "SENDER", "TO", "CC", "BCC", "SUBJECT", "DATE", "MESSAGE-ID", "IN-REPLY-TO",
                  "REFERENCES", "CONTENT-TYPE", "CONTENT-TRANSFER-ENCODING")
@@ -502,6 +503,25 @@ class ImapProvider(MailProvider):
         quoted = '"' + message_id.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return list(self._uid_search(f"looking for a message in {path}", "HEADER", "Message-ID",
                                      quoted))
+
+    def search_text(self, path, text, limit, body_only=False):
+        """UID SEARCH CHARSET UTF-8 TEXT (or BODY) "text": the server reads the bodies the
+        index does not keep. The text goes as a literal, so any character is safe."""
+        text = " ".join(str(text).split())[:MAX_SEARCH_TEXT]
+        if not text:
+            return []
+        self._select(path)
+        imap = self.session._imap
+        key = "BODY" if body_only else "TEXT"
+        with self._talk(f"searching {path}"):
+            imap.literal = text.encode("utf-8")
+            # imaplib sends the literal in place of the last argument's position
+            typ, data = imap.uid("SEARCH", "CHARSET", "UTF-8", key)
+            if typ != "OK":
+                raise ProviderError(f"searching {path}: {_server_words(data and data[-1] or typ)}")
+        self.round_trips += 1
+        uids = sorted((int(x) for line in data if line for x in line.split()), reverse=True)
+        return [str(u) for u in uids[:max(int(limit), 0)]]
 
     def _refuse_plain_expunge(self, what):
         """A plain EXPUNGE would also erase every message another program marked \\Deleted
