@@ -6,6 +6,8 @@ from . import (
     test_browser_smoke,
     test_connect_wizard,
     test_folder_changes,
+    test_inbox_list_server,
+    test_inbox_list_views,
     test_inbox_live_bus,
     test_inbox_live_images,
     test_inbox_live_presence,
