@@ -1,0 +1,358 @@
+"""A thin Gmail API v1 client on google-api-python-client: the calls the Gmail provider needs,
+with Gmail's quota units counted and kept under the per-user budget, backoff on 429 and 403
+rateLimitExceeded honouring Retry-After, and batched ``messages.get``.
+
+Tokens: google-auth's Credentials refresh themselves shortly before expiry and on a 401
+(google_auth_httplib2.AuthorizedHttp); a refused refresh (revoked or expired grant) raises
+``GrantRevoked``. Endpoints are configurable (``api_endpoint``; the batch URI separately,
+because google-api-python-client does not derive it from ``api_endpoint``), so tests run the
+real library against a local stand-in. No Odoo import.
+"""
+
+import base64
+import json
+import socket
+from datetime import datetime, timezone
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
+
+from ..oauth_flow import GOOGLE_TOKEN_URI
+from .base import AuthenticationFailed, ProviderError, ServerUnreachable
+from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, QuotaMeter, Throttled
+
+GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
+TIMEOUT = 60  # seconds for one HTTP exchange
+# Gmail's quota units per method, and the per-user budget (250 units per user per second)
+QUOTA_UNITS = {
+    "getProfile": 1,
+    "labels.list": 1,
+    "messages.list": 5,
+    "messages.get": 5,
+    "messages.modify": 5,
+    "messages.batchModify": 50,
+    "messages.trash": 5,
+    "messages.send": 100,
+    "drafts.create": 10,
+    "drafts.update": 15,
+    "history.list": 2,
+}
+PER_USER_UNITS_PER_SECOND = 250
+BATCH_SIZE = 50  # Gmail takes 100 calls per batch but throttles batches above 50 more often
+LIST_PAGE_SIZE = 500  # the most messages.list and history.list return per page
+BATCH_MODIFY_SIZE = 1000  # the most ids one batchModify takes
+# What the index needs, asked for by name so metadata answers stay small
+METADATA_HEADERS = (
+    "From",
+    "Sender",
+    "To",
+    "Cc",
+    "Bcc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Content-Type",
+)
+RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+_NETWORK_ERRORS = (httplib2.HttpLib2Error, socket.timeout, OSError, google.auth.exceptions.TransportError)
+
+
+def gmail_credentials(
+    access_token, refresh_token, expires_at, client_id, client_secret, token_uri=GOOGLE_TOKEN_URI, scopes=None
+):
+    """google-auth Credentials from stored tokens (``expires_at`` in epoch seconds)."""
+    expiry = (
+        datetime.fromtimestamp(expires_at, timezone.utc).replace(tzinfo=None)  # google-auth: naive UTC
+        if expires_at
+        else None
+    )
+    return Credentials(
+        token=access_token,
+        refresh_token=refresh_token,
+        token_uri=token_uri,
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=scopes,
+        expiry=expiry,
+    )
+
+
+def _error_reason(exc):
+    try:
+        error = json.loads(exc.content or b"{}").get("error", {})
+    except (ValueError, AttributeError):
+        return "", ""
+    if not isinstance(error, dict):
+        return str(error), ""
+    reasons = [e.get("reason", "") for e in error.get("errors", []) if isinstance(e, dict)]
+    return (reasons[0] if reasons else error.get("status", "")), error.get("message", "")
+
+
+def _throttled(exc):
+    status = exc.resp.status
+    return status == 429 or status >= 500 or (status == 403 and _error_reason(exc)[0] in RATE_LIMIT_REASONS)
+
+
+def _refresh_failed(exc):
+    text = str(exc)
+    if "invalid_grant" in text:
+        return GrantRevoked(
+            "Google refused to renew access to this mailbox (it was revoked or has "
+            "expired): sign in with Google again."
+        )
+    return AuthenticationFailed(f"Google refused to renew access to this mailbox: {text}")
+
+
+class GmailApiClient:
+    """One mailbox's Gmail API. Not thread-safe (httplib2): one client per thread."""
+
+    def __init__(
+        self,
+        credentials,
+        api_endpoint=GMAIL_API_ENDPOINT,
+        batch_uri=None,
+        ca_certs=None,
+        timeout=TIMEOUT,
+        quota=None,
+        backoff=None,
+        user_id="me",
+    ):
+        self.credentials = credentials
+        api_endpoint = api_endpoint.rstrip("/") + "/"
+        self.http = google_auth_httplib2.AuthorizedHttp(
+            credentials, http=httplib2.Http(timeout=timeout, ca_certs=ca_certs)
+        )
+        self.service = build(
+            "gmail",
+            "v1",
+            http=self.http,
+            client_options={"api_endpoint": api_endpoint},
+            static_discovery=True,
+            cache_discovery=False,
+        )
+        self.batch_uri = batch_uri or api_endpoint + "batch/gmail/v1"
+        self.quota = quota if quota is not None else QuotaMeter(PER_USER_UNITS_PER_SECOND)
+        self.backoff = backoff if backoff is not None else Backoff()
+        self.user_id = user_id
+        self._users = self.service.users()
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _execute(self, request, method):
+        attempt = 0
+        while True:
+            self.quota.spend(QUOTA_UNITS[method])
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as exc:
+                if _throttled(exc):
+                    if self.backoff.wait(attempt, exc.resp.get("retry-after")):
+                        attempt += 1
+                        continue
+                    raise Throttled(f"Gmail kept refusing {method} for load: {_error_reason(exc)[1]}")
+                raise self._error(exc, method)
+            except google.auth.exceptions.RefreshError as exc:
+                raise _refresh_failed(exc)
+            except _NETWORK_ERRORS as exc:
+                raise ServerUnreachable(f"Gmail could not be reached: {exc}")
+
+    @staticmethod
+    def _error(exc, method):
+        reason, message = _error_reason(exc)
+        if exc.resp.status == 404:
+            return NotFound(message or "Not found on Gmail.")
+        if exc.resp.status == 401:
+            return AuthenticationFailed(f"Gmail refused the access token: {message}")
+        return ProviderError(f"Gmail refused {method} ({exc.resp.status} {reason}): {message}")
+
+    # -- account -----------------------------------------------------------------------------
+    def profile(self):
+        """``emailAddress`` and the mailbox's current ``historyId``."""
+        return self._execute(self._users.getProfile(userId=self.user_id), "getProfile")
+
+    def labels(self):
+        return self._execute(self._users.labels().list(userId=self.user_id), "labels.list").get("labels", [])
+
+    # -- listing -----------------------------------------------------------------------------
+    def list_messages(self, label_ids=None, q=None, page_token=None, page_size=LIST_PAGE_SIZE):
+        """One page, newest first: (``[{"id", "threadId"}]``, next page token or None)."""
+        page = self._execute(
+            self._users.messages().list(
+                userId=self.user_id,
+                labelIds=list(label_ids) if label_ids else None,
+                q=q or None,
+                pageToken=page_token,
+                maxResults=page_size,
+            ),
+            "messages.list",
+        )
+        return page.get("messages", []), page.get("nextPageToken")
+
+    def iter_message_ids(self, label_ids=None, q=None, page_size=LIST_PAGE_SIZE):
+        token = None
+        while True:
+            refs, token = self.list_messages(label_ids, q, token, page_size)
+            yield from (ref["id"] for ref in refs)
+            if not token:
+                return
+
+    def history(self, start_history_id, label_id=None, history_types=None, page_size=LIST_PAGE_SIZE):
+        """Every history record after ``start_history_id`` and the mailbox's latest historyId;
+        ``CursorExpired`` when Gmail no longer keeps history that old."""
+        records, token = [], None
+        while True:
+            try:
+                page = self._execute(
+                    self._users.history().list(
+                        userId=self.user_id,
+                        startHistoryId=str(start_history_id),
+                        labelId=label_id,
+                        historyTypes=list(history_types) if history_types else None,
+                        pageToken=token,
+                        maxResults=page_size,
+                    ),
+                    "history.list",
+                )
+            except NotFound:
+                raise CursorExpired("Gmail no longer has the history since the last sync: resyncing.")
+            records.extend(page.get("history", []))
+            token = page.get("nextPageToken")
+            if not token:
+                return records, page.get("historyId")
+
+    # -- reading -----------------------------------------------------------------------------
+    def get_message(self, message_id, format="metadata", metadata_headers=METADATA_HEADERS):
+        extra = {"metadataHeaders": list(metadata_headers)} if format == "metadata" else {}
+        return self._execute(
+            self._users.messages().get(userId=self.user_id, id=message_id, format=format, **extra),
+            "messages.get",
+        )
+
+    def get_messages(
+        self, message_ids, format="metadata", metadata_headers=METADATA_HEADERS, batch_size=BATCH_SIZE
+    ):
+        """{id: message} for the ids Gmail still has (gone ones are left out), fetched in
+        batches; the calls a batch had throttled are retried after Gmail's Retry-After."""
+        found = {}
+        for start in range(0, len(message_ids), batch_size):
+            pending, attempt = list(message_ids[start : start + batch_size]), 0
+            while pending:
+                pending, retry_after = self._batch_get(pending, found, format, metadata_headers)
+                if pending and not self.backoff.wait(attempt, retry_after):
+                    raise Throttled("Gmail kept refusing messages.get for load.")
+                attempt += 1
+        return found
+
+    def _batch_get(self, ids, found, format, metadata_headers):
+        retry, retry_after, failures = [], [None], []
+
+        def answered(request_id, response, exception):
+            if exception is None:
+                found[request_id] = response
+            elif isinstance(exception, HttpError) and exception.resp.status == 404:
+                pass  # deleted since it was listed
+            elif isinstance(exception, HttpError) and _throttled(exception):
+                retry.append(request_id)
+                retry_after[0] = exception.resp.get("retry-after") or retry_after[0]
+            else:
+                failures.append(exception)
+
+        batch = BatchHttpRequest(callback=answered, batch_uri=self.batch_uri)
+        extra = {"metadataHeaders": list(metadata_headers)} if format == "metadata" else {}
+        for message_id in ids:
+            batch.add(
+                self._users.messages().get(userId=self.user_id, id=message_id, format=format, **extra),
+                request_id=message_id,
+            )
+        self.quota.spend(QUOTA_UNITS["messages.get"] * len(ids))
+        try:
+            if not self.credentials.valid:  # renewed here, over this client's own connection settings
+                self.credentials.refresh(google_auth_httplib2.Request(self.http.http))
+            batch.execute(http=self.http)
+        except HttpError as exc:
+            if _throttled(exc):
+                return list(ids), exc.resp.get("retry-after")
+            raise self._error(exc, "batch")
+        except google.auth.exceptions.RefreshError as exc:
+            raise _refresh_failed(exc)
+        except _NETWORK_ERRORS as exc:
+            raise ServerUnreachable(f"Gmail could not be reached: {exc}")
+        if failures:
+            exc = failures[0]
+            raise self._error(exc, "messages.get") if isinstance(exc, HttpError) else ProviderError(str(exc))
+        return retry, retry_after[0]
+
+    def get_raw(self, message_id):
+        """The message's RFC 5322 bytes, or None if Gmail no longer has it."""
+        try:
+            answer = self.get_message(message_id, format="raw")
+        except NotFound:
+            return None
+        return base64.urlsafe_b64decode(answer["raw"] + "=" * (-len(answer["raw"]) % 4))
+
+    # -- changing ----------------------------------------------------------------------------
+    def modify(self, message_id, add=(), remove=()):
+        return self._execute(
+            self._users.messages().modify(
+                userId=self.user_id,
+                id=message_id,
+                body={"addLabelIds": list(add), "removeLabelIds": list(remove)},
+            ),
+            "messages.modify",
+        )
+
+    def batch_modify(self, message_ids, add=(), remove=()):
+        for start in range(0, len(message_ids), BATCH_MODIFY_SIZE):
+            self._execute(
+                self._users.messages().batchModify(
+                    userId=self.user_id,
+                    body={
+                        "ids": list(message_ids[start : start + BATCH_MODIFY_SIZE]),
+                        "addLabelIds": list(add),
+                        "removeLabelIds": list(remove),
+                    },
+                ),
+                "messages.batchModify",
+            )
+
+    def trash(self, message_id):
+        return self._execute(
+            self._users.messages().trash(userId=self.user_id, id=message_id), "messages.trash"
+        )
+
+    # -- sending -----------------------------------------------------------------------------
+    @staticmethod
+    def _message_body(raw, thread_id):
+        body = {"raw": base64.urlsafe_b64encode(raw).decode()}
+        if thread_id:
+            body["threadId"] = thread_id  # a reply stays in its conversation
+        return body
+
+    def send(self, raw, thread_id=None):
+        """Send RFC 5322 bytes; Gmail files the Sent copy itself. ``{"id", "threadId", ...}``."""
+        return self._execute(
+            self._users.messages().send(userId=self.user_id, body=self._message_body(raw, thread_id)),
+            "messages.send",
+        )
+
+    def create_draft(self, raw, thread_id=None):
+        return self._execute(
+            self._users.drafts().create(
+                userId=self.user_id, body={"message": self._message_body(raw, thread_id)}
+            ),
+            "drafts.create",
+        )
+
+    def update_draft(self, draft_id, raw, thread_id=None):
+        return self._execute(
+            self._users.drafts().update(
+                userId=self.user_id, id=draft_id, body={"message": self._message_body(raw, thread_id)}
+            ),
+            "drafts.update",
+        )

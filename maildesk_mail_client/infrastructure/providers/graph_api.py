@@ -1,0 +1,346 @@
+"""A thin Microsoft Graph v1.0 mail client on requests, with tokens from msal.
+
+Covers what the Outlook provider needs: the mailFolders tree and the well-known folders,
+per-folder ``messages/delta`` (the delta link is the folder's cursor), MIME bodies, isRead and
+flag, move, delete, sendMail, createReply and drafts. Throttling: 429 and 503 are retried after
+their Retry-After, and at most ``MAILBOX_CONCURRENCY`` requests are in flight per mailbox in
+this process (Exchange Online's limit per app and mailbox). Tokens are refreshed shortly before
+expiry and once on a 401; a refused refresh raises ``GrantRevoked``. The base URL and the
+authority are configurable, so tests run against local stand-ins. No Odoo import.
+"""
+
+import base64
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import requests
+
+from .base import AuthenticationFailed, ProviderError, ServerUnreachable
+from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, Throttled
+
+GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
+TIMEOUT = 60  # seconds for one HTTP exchange
+MAILBOX_CONCURRENCY = 4
+DELTA_PAGE_SIZE = 1000  # asked for with Prefer: odata.maxpagesize; Graph may send fewer
+REFRESH_AHEAD = 300  # seconds before expiry at which the access token is renewed
+RETRY_STATUSES = {429, 503, 504}
+WELL_KNOWN_FOLDERS = ("inbox", "drafts", "sentitems", "deleteditems", "junkemail", "archive")
+# What the index needs of a message, in one delta call per page
+MESSAGE_SELECT = (
+    "subject",
+    "from",
+    "sender",
+    "toRecipients",
+    "ccRecipients",
+    "bccRecipients",
+    "receivedDateTime",
+    "sentDateTime",
+    "isRead",
+    "flag",
+    "hasAttachments",
+    "internetMessageId",
+    "conversationId",
+    "parentFolderId",
+    "bodyPreview",
+    "isDraft",
+)
+
+
+class MsalTokens:
+    """Access tokens for one grant, renewed with msal from the stored refresh token.
+    ``on_refresh(tokens)`` lets the caller store the new refresh token (Microsoft rotates it)."""
+
+    def __init__(
+        self, app, refresh_token, scopes, access_token=None, expires_at=0.0, on_refresh=None, clock=time.time
+    ):
+        self.app, self.refresh_token, self.scopes = app, refresh_token, list(scopes)
+        self._access_token, self.expires_at = access_token, expires_at
+        self.on_refresh, self.clock = on_refresh, clock
+        self.refreshes = 0
+        self._lock = threading.Lock()
+
+    def access_token(self):
+        with self._lock:
+            if not self._access_token or self.expires_at - REFRESH_AHEAD <= self.clock():
+                self._refresh()
+            return self._access_token
+
+    def refresh(self, stale=None):
+        """Renew now (after a 401), unless another thread already replaced ``stale``."""
+        with self._lock:
+            if stale is None or stale == self._access_token:
+                self._refresh()
+            return self._access_token
+
+    def _refresh(self):
+        try:
+            result = self.app.acquire_token_by_refresh_token(self.refresh_token, scopes=self.scopes)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ServerUnreachable(f"Microsoft sign-in could not be reached: {exc}")
+        if "error" in result:
+            if result["error"] in ("invalid_grant", "interaction_required"):
+                raise GrantRevoked(
+                    "Microsoft refused to renew access to this mailbox (it was revoked or has "
+                    "expired): sign in with Microsoft again."
+                )
+            raise AuthenticationFailed(
+                "Microsoft refused to renew access to this mailbox: "
+                + (result.get("error_description") or result["error"]).splitlines()[0]
+            )
+        self._access_token = result["access_token"]
+        self.expires_at = self.clock() + float(result.get("expires_in", 0))
+        self.refresh_token = result.get("refresh_token") or self.refresh_token
+        self.refreshes += 1
+        if self.on_refresh:
+            self.on_refresh(self)
+
+
+_slots_lock = threading.Lock()
+_slots = {}
+
+
+def _mailbox_slots(base_url, address, limit):
+    """One semaphore per mailbox and service for the whole process, shared by every client."""
+    key = (base_url, address.casefold())
+    with _slots_lock:
+        if key not in _slots:
+            _slots[key] = threading.BoundedSemaphore(limit)
+        return _slots[key]
+
+
+@dataclass
+class DeltaPage:
+    changed: list  # message resources, with the selected properties
+    removed: list  # ids gone from the folder (deleted, or moved out)
+    next_link: str | None = None  # more pages follow
+    delta_link: str | None = None  # the last page: the folder's new cursor
+
+
+@dataclass
+class GraphFolder:
+    id: str
+    name: str
+    path: str  # display names from the top, joined by "/"
+    parent_id: str
+    well_known: str = ""
+    total: int = 0
+    unread: int = 0
+    children: list = field(default_factory=list)
+
+
+def _graph_error(response):
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return "", response.text[:200]
+    return error.get("code", ""), error.get("message", "")
+
+
+class GraphApiClient:
+    """One mailbox on Graph: the signed-in user's (``/me``) or, with ``shared=True``, the
+    Microsoft 365 shared mailbox ``address`` opened as ``/users/{address}``. Thread-safe."""
+
+    def __init__(
+        self,
+        tokens,
+        address,
+        shared=False,
+        base_url=GRAPH_BASE_URL,
+        session=None,
+        timeout=TIMEOUT,
+        backoff=None,
+        max_in_flight=MAILBOX_CONCURRENCY,
+    ):
+        self.tokens, self.address = tokens, address
+        self.base_url = base_url.rstrip("/")
+        self.prefix = f"{self.base_url}/users/{quote(address)}" if shared else f"{self.base_url}/me"
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.backoff = backoff if backoff is not None else Backoff()
+        self._slots = _mailbox_slots(self.base_url, address, max_in_flight)
+        self.calls = 0
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def request(self, method, path_or_url, expect=(200,), **kwargs):
+        """One call, retried on 429/503 after Retry-After and once on a 401 with a new token."""
+        url = path_or_url if path_or_url.startswith("https://") else self.prefix + path_or_url
+        attempt, renewed = 0, False
+        while True:
+            token = self.tokens.access_token()
+            headers = dict(kwargs.pop("headers", None) or {}, Authorization=f"Bearer {token}")
+            kwargs["headers"] = headers
+            with self._slots:
+                self.calls += 1
+                try:
+                    response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise ServerUnreachable(f"Microsoft Graph could not be reached: {exc}")
+            if response.status_code in expect:
+                return response
+            if response.status_code == 401 and not renewed:
+                self.tokens.refresh(stale=token)
+                renewed = True
+                continue
+            if response.status_code in RETRY_STATUSES:  # slept outside the mailbox's slots
+                if self.backoff.wait(attempt, response.headers.get("Retry-After")):
+                    attempt += 1
+                    continue
+                raise Throttled(f"Microsoft Graph kept refusing for load: {_graph_error(response)[1]}")
+            raise self._error(response)
+
+    @staticmethod
+    def _error(response):
+        code, message = _graph_error(response)
+        if response.status_code == 410 or code.startswith("SyncState"):
+            return CursorExpired(f"Microsoft Graph no longer accepts this folder's delta link: {message}")
+        if response.status_code == 404:
+            return NotFound(message or "Not found on Microsoft Graph.")
+        if response.status_code in (401, 403):
+            return AuthenticationFailed(f"Microsoft Graph refused access ({code}): {message}")
+        return ProviderError(
+            f"Microsoft Graph refused the request ({response.status_code} {code}): {message}"
+        )
+
+    def _pages(self, url, **kwargs):
+        while url:
+            page = self.request("GET", url, **kwargs).json()
+            yield page
+            url = page.get("@odata.nextLink")
+            kwargs.pop("params", None)  # the next link carries them
+
+    # -- account and folders -----------------------------------------------------------------
+    def me(self):
+        return self.request("GET", "").json()
+
+    def folders(self):
+        """Every folder under the root, parents first, with its path of display names."""
+        found, stack = [], [("", "", f"{self.prefix}/mailFolders")]
+        while stack:
+            parent_path, parent_id, url = stack.pop(0)
+            for page in self._pages(url, params={"$top": 100, "includeHiddenFolders": "false"}):
+                for item in page.get("value", []):
+                    path = f"{parent_path}/{item['displayName']}" if parent_path else item["displayName"]
+                    folder = GraphFolder(
+                        item["id"],
+                        item["displayName"],
+                        path,
+                        item.get("parentFolderId", parent_id),
+                        total=item.get("totalItemCount", 0),
+                        unread=item.get("unreadItemCount", 0),
+                    )
+                    found.append(folder)
+                    if item.get("childFolderCount"):
+                        stack.append(
+                            (path, item["id"], f"{self.prefix}/mailFolders/{quote(item['id'])}/childFolders")
+                        )
+        return found
+
+    def well_known_folder_ids(self, names=WELL_KNOWN_FOLDERS):
+        """{well-known name: folder id}; Graph v1.0 resolves the names but does not return them
+        as a folder property. A mailbox without one (no Archive yet) leaves it out."""
+        ids = {}
+        for name in names:
+            try:
+                ids[name] = self.request("GET", f"/mailFolders/{name}", params={"$select": "id"}).json()["id"]
+            except NotFound:
+                continue
+        return ids
+
+    # -- sync --------------------------------------------------------------------------------
+    def delta(self, folder_id, link=None, select=MESSAGE_SELECT, page_size=DELTA_PAGE_SIZE):
+        """Yield the folder's changes page by page since ``link`` (a delta link, or a next link
+        to resume an interrupted round), all messages without one. The last page carries the
+        new delta link; ``CursorExpired`` when Graph no longer accepts ``link``."""
+        headers = {"Prefer": f"odata.maxpagesize={page_size}"}
+        url, params = link, None
+        if url is None:
+            url = f"{self.prefix}/mailFolders/{quote(folder_id)}/messages/delta"
+            params = {"$select": ",".join(select)}
+        while url:
+            page = self.request("GET", url, params=params, headers=dict(headers)).json()
+            params = None
+            changed, removed = [], []
+            for item in page.get("value", []):
+                if "@removed" in item:
+                    removed.append(item["id"])
+                else:
+                    changed.append(item)
+            result = DeltaPage(changed, removed, page.get("@odata.nextLink"), page.get("@odata.deltaLink"))
+            yield result
+            url = result.next_link
+
+    # -- reading and changing ----------------------------------------------------------------
+    def _message(self, message_id):
+        return f"/messages/{quote(message_id, safe='')}"
+
+    def message(self, message_id, select=MESSAGE_SELECT):
+        return self.request("GET", self._message(message_id), params={"$select": ",".join(select)}).json()
+
+    def mime(self, message_id):
+        """The message's RFC 5322 bytes, or None if it is gone."""
+        try:
+            return self.request("GET", self._message(message_id) + "/$value").content
+        except NotFound:
+            return None
+
+    def update(self, message_id, is_read=None, flagged=None):
+        body = {}
+        if is_read is not None:
+            body["isRead"] = bool(is_read)
+        if flagged is not None:
+            body["flag"] = {"flagStatus": "flagged" if flagged else "notFlagged"}
+        return self.request("PATCH", self._message(message_id), json=body).json()
+
+    def move(self, message_id, destination_id):
+        """Move; Exchange gives the moved message a new id, which this returns."""
+        return self.request(
+            "POST",
+            self._message(message_id) + "/move",
+            expect=(200, 201),
+            json={"destinationId": destination_id},
+        ).json()["id"]
+
+    def delete(self, message_id):
+        """To Deleted Items (from there: for good)."""
+        self.request("DELETE", self._message(message_id), expect=(204,))
+
+    # -- sending -----------------------------------------------------------------------------
+    def send_mime(self, raw):
+        """Send RFC 5322 bytes as built by MailDesk (its reply headers kept); Exchange saves
+        the Sent Items copy itself."""
+        self.request(
+            "POST",
+            "/sendMail",
+            expect=(202,),
+            data=base64.b64encode(raw),
+            headers={"Content-Type": "text/plain"},
+        )
+
+    def send_message(self, message, save_to_sent=True):
+        """Send a Graph message resource (JSON), keeping a Sent Items copy unless told not to."""
+        self.request(
+            "POST", "/sendMail", expect=(202,), json={"message": message, "saveToSentItems": save_to_sent}
+        )
+
+    def create_reply(self, message_id):
+        """A reply draft Exchange threads with the original (its conversation and headers)."""
+        return self.request(
+            "POST", self._message(message_id) + "/createReply", expect=(200, 201), json={}
+        ).json()
+
+    def send_draft(self, message_id):
+        self.request("POST", self._message(message_id) + "/send", expect=(202,))
+
+    def create_draft_mime(self, raw):
+        return self.request(
+            "POST",
+            "/messages",
+            expect=(200, 201),
+            data=base64.b64encode(raw),
+            headers={"Content-Type": "text/plain"},
+        ).json()
+
+    def update_draft(self, message_id, changes):
+        return self.request("PATCH", self._message(message_id), json=changes).json()

@@ -1,0 +1,97 @@
+"""What the Gmail API and Microsoft Graph clients share: their errors, Retry-After, backoff,
+and the quota meter that keeps a client under a per-second budget instead of collecting 429s.
+"""
+
+import email.utils
+import threading
+import time
+from collections import deque
+
+from .base import AuthenticationFailed, ProviderError
+
+MAX_ATTEMPTS = 6  # tries of one call before giving up on a throttled or failing service
+FIRST_BACKOFF = 1.0  # seconds, doubled per attempt when the service gives no Retry-After
+MAX_WAIT = 120.0  # never sleep longer than this on one Retry-After
+# The quota window the client keeps, a little longer than the service's second: a call leaves
+# here before it reaches the service, so a window of exactly 1 s would sometimes overspend.
+QUOTA_WINDOW = 1.1
+
+
+class GrantRevoked(AuthenticationFailed):
+    """The refresh token was revoked or has expired: the owner must sign in again."""
+
+
+class CursorExpired(ProviderError):
+    """The stored sync cursor (Gmail historyId, Graph delta link) is too old or invalid:
+    that folder must be listed again from the start."""
+
+
+class NotFound(ProviderError):
+    """The message (or draft, or folder) is not on the server (any more)."""
+
+
+class Throttled(ProviderError):
+    """The service kept refusing for load after every retry."""
+
+
+def retry_after_seconds(value, now=None):
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = str(value).strip()
+    if value.isdigit():
+        return min(float(value), MAX_WAIT)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(when.timestamp() - (time.time() if now is None else now), MAX_WAIT))
+
+
+class Backoff:
+    """Waits between attempts of one call: the service's Retry-After when it gives one, else
+    exponential. ``sleep`` is injectable; ``waits`` records every wait, for tests and benchmarks."""
+
+    def __init__(self, max_attempts=MAX_ATTEMPTS, first=FIRST_BACKOFF, sleep=time.sleep):
+        self.max_attempts, self.first, self.sleep = max_attempts, first, sleep
+        self.waits = []
+
+    def wait(self, attempt, retry_after=None):
+        """Sleep before attempt ``attempt + 1``; False when no attempt is left."""
+        if attempt + 1 >= self.max_attempts:
+            return False
+        seconds = retry_after_seconds(retry_after)
+        if seconds is None:
+            seconds = min(self.first * (2**attempt), MAX_WAIT)
+        self.waits.append(seconds)
+        self.sleep(seconds)
+        return True
+
+
+class QuotaMeter:
+    """Counts units spent and keeps them under ``per_second`` over any moving second (Gmail's
+    per-user quota), by sleeping before a call that would go over. Thread-safe."""
+
+    def __init__(self, per_second=None, window=QUOTA_WINDOW, clock=time.monotonic, sleep=time.sleep):
+        self.per_second, self.window, self.clock, self.sleep = per_second, window, clock, sleep
+        self.total = 0
+        self.calls = 0
+        self._window = deque()
+        self._lock = threading.Lock()
+
+    def spend(self, units):
+        with self._lock:
+            self.total += units
+            self.calls += 1
+            if not self.per_second:
+                return
+            units = min(units, self.per_second)  # a call larger than the budget waits for all of it
+            while True:
+                now = self.clock()
+                while self._window and self._window[0][0] <= now - self.window:
+                    self._window.popleft()
+                used = sum(cost for _, cost in self._window)
+                if used + units <= self.per_second:
+                    self._window.append((now, units))
+                    return
+                self.sleep(max(self._window[0][0] + self.window - now, 0.001))
