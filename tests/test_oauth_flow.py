@@ -205,6 +205,20 @@ def test_google_refuses_a_wrong_verifier_and_a_second_use_of_the_code(google):
     assert again.value.reason == "invalid_grant"
 
 
+def test_google_sign_in_without_the_gmail_scope_is_refused(google):
+    signer = StateSigner(SECRET)
+    token, state = signer.issue(7, None, "gmail")
+    url = oauth_flow.google_authorization_url(google_client(google), token, signer.code_verifier(state))
+    google.withheld_scopes = {oauth_flow.GOOGLE_REQUIRED_SCOPE}  # unticked on the consent screen
+    try:
+        back = consent(url)
+    finally:
+        google.withheld_scopes = set()
+    with pytest.raises(OAuthError) as caught:
+        oauth_flow.google_exchange_code(google_client(google), back["code"], signer.code_verifier(state))
+    assert caught.value.reason == "scope_not_granted"
+
+
 # -- Microsoft, end to end through msal ---------------------------------------------------------
 @pytest.fixture(scope="module")
 def microsoft():

@@ -126,6 +126,7 @@ class GoogleStandIn(StandIn):
         super().__init__()
         self.owner = owner
         self.signed_in = owner  # whoever consents at the authorization endpoint
+        self.withheld_scopes = set()  # scopes the user unticks on the consent screen
         self.client_id, self.client_secret = client_id, client_secret
         self.redirect_uris = redirect_uris  # None: any https or loopback redirect is accepted
         self.access_token_lifetime = access_token_lifetime
@@ -239,7 +240,9 @@ class GoogleStandIn(StandIn):
                 "client_id": client_id,
                 "redirect_uri": redirect_uri,
                 "user": self.signed_in,
-                "scope": request.arg("scope", ""),
+                "scope": " ".join(
+                    s for s in request.arg("scope", "").split() if s not in self.withheld_scopes
+                ),
                 "offline": request.arg("access_type") == "offline",
                 "challenge": request.arg("code_challenge"),
                 "method": request.arg("code_challenge_method", "plain"),
