@@ -50,6 +50,17 @@ class TestChangedNotices(MailDeskFixture, LiveMixin, TransactionCase):
             {"account_id": self.support.id,
              "folder_ids": sorted([self.support_inbox.id, target.id])}])
 
+    def test_an_undone_move_is_announced_too(self):
+        row = self.make_index()
+        target = self.make_folder()
+        Sync = self.env["mailbox.sync"].with_user(self.member)
+        token = Sync.move_messages(row.ids, target.id)["undo_token"]
+        self.open_inbox(self.colleague)
+        self.forget_bus()
+        self.assertEqual(Sync.undo_change(token)["undone"], 1)
+        self.assertEqual(self.bus_payloads(self.colleague, CHANGED), [
+            {"account_id": self.support.id, "folder_ids": [self.support_inbox.id]}])
+
     def test_a_reader_removed_from_the_mailbox_hears_nothing_more(self):
         row = self.make_index()
         self.open_inbox(self.colleague)

@@ -58,6 +58,15 @@ class TestPresence(PresenceMixin, TransactionCase):
             "index_ids": sorted((self.question | self.answer).ids, reverse=True),
             "users": [carl]})
 
+    def test_a_message_outside_any_thread_is_a_conversation_of_its_own(self):
+        lone = self.make_index()
+        self.ping(self.member, lone.id)
+        self.ping(self.colleague, lone.id)
+        self.assertEqual(self.presence(self.member, lone | self.question), {lone.id: [
+            {"user_id": self.colleague.id, "name": "Carl Colleague", "mode": "viewing"}]})
+        heard = self.bus_payloads(self.member, PRESENCE)[-1]
+        self.assertEqual((heard["thread_id"], heard["index_ids"]), (False, lone.ids))
+
     def test_a_user_of_another_mailbox_sees_and_hears_nothing(self):
         self.open_inbox(self.outsider)
         self.ping(self.member, self.question.id)

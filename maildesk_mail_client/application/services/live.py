@@ -58,6 +58,7 @@ def readers(env, account_id, user_ids):
 
 def online_readers(env, account_id):
     """Users who may read the mailbox and have the inbox open now."""
+    env["maildesk.ui_presence"].flush_model()
     env.cr.execute("SELECT user_id FROM maildesk_ui_presence WHERE last_ping_at >= %s",
                    [_since()])
     return readers(env, account_id, [uid for (uid,) in env.cr.fetchall()])
@@ -106,8 +107,9 @@ def rows_changed(rows, *folders):
 
 # -- presence on conversations --------------------------------------------------------------------
 def _conversation_key(row):
-    """A conversation of a mailbox: its thread, or the message alone when it has none."""
-    return row.thread_id or f"#{row.id}"
+    """A conversation of a mailbox: its thread, or the message alone when it has none (the
+    prefixes keep a thread id taken from a mail from ever reading as a message id)."""
+    return f"t:{row.thread_id}" if row.thread_id else f"m:{row.id}"
 
 
 def ping(env, index_id=False, mode="viewing"):
@@ -164,14 +166,14 @@ def _announce(env, account_id, thread_key):
     if not recipients:
         return
     viewers = _viewers(env, account_id, thread_key)
-    thread_id = False if thread_key.startswith("#") else thread_key
+    thread_id = thread_key[2:] if thread_key.startswith("t:") else False
     if thread_id:
         # sudo: rows of a conversation of a mailbox the caller may read (checked by ping).
         index_ids = env["maildesk.message_index"].sudo().search(
             [("account_id", "=", account_id), ("thread_id", "=", thread_id)],
             limit=CONVERSATION_ROWS_MAX).ids
     else:
-        index_ids = [int(thread_key[1:])]
+        index_ids = [int(thread_key[2:])]
     for user in _users(env, recipients):
         user._bus_send(PRESENCE, {
             "account_id": account_id, "thread_id": thread_id, "index_ids": index_ids,
@@ -194,7 +196,7 @@ def presence_of(env, index_ids):
           FROM maildesk_message_index i
           JOIN maildesk_presence_conversation c
             ON c.account_id = i.account_id
-           AND c.thread_key = COALESCE(NULLIF(i.thread_id, ''), '#' || i.id)
+           AND c.thread_key = COALESCE('t:' || NULLIF(i.thread_id, ''), 'm:' || i.id)
          WHERE i.id = ANY(%s) AND c.pinged_at >= %s AND c.user_id != %s
          ORDER BY c.pinged_at
     """, [rows.ids, _since(), env.uid])
