@@ -121,18 +121,21 @@ class InboxTourCase(ImapHttpCase):
         return self.sync()
 
     # -- the server, as another client sees it -------------------------------------------
-    def server_subjects(self, folder):
+    def server_messages(self, folder):
+        """{uid: (subject, flags)} of a server folder, as another IMAP client reads it."""
         self.other.select_folder(folder, readonly=True)
         uids = self.other.search("ALL")
-        fetched = self.other.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"]) if uids else {}
-        return sorted(
-            value[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().split(":", 1)[1].strip()
-            for value in fetched.values())
+        fetched = self.other.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]", "FLAGS"]) if uids else {}
+        return {uid: (value[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().split(":", 1)[1].strip(),
+                      set(value[b"FLAGS"]))
+                for uid, value in fetched.items()}
+
+    def server_subjects(self, folder):
+        return sorted(subject for subject, _flags in self.server_messages(folder).values())
 
     def server_flags_of(self, folder, subject):
-        self.other.select_folder(folder, readonly=True)
-        [uid] = self.other.search(["SUBJECT", subject])
-        return set(self.other.get_flags([uid])[uid])
+        [flags] = [f for s, f in self.server_messages(folder).values() if s == subject]
+        return flags
 
     # -- sending -------------------------------------------------------------------------
     def run_send_worker(self):

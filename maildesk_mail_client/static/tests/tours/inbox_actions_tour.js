@@ -21,7 +21,11 @@ registry.category("web_tour.tours").add("maildesk_inbox_actions", {
             content: "j opened the next conversation",
             trigger: ".o_maildesk_reading_pane:contains(Unread me)",
         },
-        { content: "Shift+U marks it unread", trigger: ".o_maildesk_reading_pane", run: "press Shift+U" },
+        {
+            content: "Shift+U marks it unread",
+            trigger: ".o_maildesk_reading_pane",
+            run: "press Shift+U",
+        },
         {
             content: "shown unread",
             trigger: ".o_maildesk_row.o_maildesk_unread:contains(Unread me)",
@@ -29,7 +33,10 @@ registry.category("web_tour.tours").add("maildesk_inbox_actions", {
         // s: star.
         ...openRow("Star me"),
         { content: "s", trigger: ".o_maildesk_reading_pane", run: "press s" },
-        { content: "shown starred", trigger: ".o_maildesk_row.o_maildesk_starred:contains(Star me)" },
+        {
+            content: "shown starred",
+            trigger: ".o_maildesk_row.o_maildesk_starred:contains(Star me)",
+        },
         // e: archive.
         ...openRow("Archive me"),
         { content: "e", trigger: ".o_maildesk_reading_pane", run: "press e" },
@@ -48,7 +55,7 @@ registry.category("web_tour.tours").add("maildesk_inbox_actions", {
         },
         {
             content: "to Projects",
-            trigger: ".o_maildesk_move_target:contains(Projects), .o-dropdown-item:contains(Projects), .dropdown-item:contains(Projects)",
+            trigger: ".o_maildesk_folder_picker .dropdown-item:contains(Projects)",
             run: "click",
         },
         ...rowLeaves("Move me"),

@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { inboxShows, openRow } from "./inbox_tour_helpers";
+import { inboxShows, openRow, waitUntil } from "./inbox_tour_helpers";
 
 const EDITOR = ".o_maildesk_composer .odoo-editor-editable";
 
@@ -12,7 +12,18 @@ registry.category("web_tour.tours").add("maildesk_inbox_reply", {
         { content: "r: reply", trigger: ".o_maildesk_reading_pane", run: "press r" },
         {
             content: "the reply is addressed to the sender",
-            trigger: ".o_maildesk_composer .o_maildesk_recipients[data-field=to]:contains(customer)",
+            trigger: ".o_maildesk_composer .o_maildesk_recipients[data-field=to]",
+            async run() {
+                const field = document.querySelector(
+                    ".o_maildesk_composer .o_maildesk_recipients[data-field=to]"
+                );
+                // a chip shows the name or the address; a typed one is still in the input
+                const shown = () =>
+                    [field.textContent, ...[...field.querySelectorAll("input")].map((i) => i.value)]
+                        .join(" ")
+                        .toLowerCase();
+                await waitUntil(() => shown().includes("customer"), "the sender in To");
+            },
         },
         {
             content: "the subject answers the conversation",
@@ -26,10 +37,14 @@ registry.category("web_tour.tours").add("maildesk_inbox_reply", {
             },
         },
         { content: "write the answer", trigger: EDITOR, run: "editor Our prices are on page 4." },
-        { content: "Ctrl+Enter sends", trigger: `${EDITOR}:contains(page 4)`, run: "press Control+Enter" },
         {
-            content: "the composer closed: the message is on its way",
-            trigger: `.o_maildesk_inbox:not(:has(${EDITOR}))`,
+            content: "Ctrl+Enter sends",
+            trigger: `${EDITOR}:contains(page 4)`,
+            run: "press Control+Enter",
+        },
+        {
+            content: "the server queued it: the composer says it is sending",
+            trigger: ".o_maildesk_composer.o_maildesk_composer_queued",
         },
     ],
 });
@@ -42,7 +57,11 @@ registry.category("web_tour.tours").add("maildesk_inbox_undo_send", {
         ...openRow("Please confirm"),
         { content: "r: reply", trigger: ".o_maildesk_reading_pane", run: "press r" },
         { content: "write", trigger: EDITOR, run: "editor Sent too fast, by mistake." },
-        { content: "Ctrl+Enter sends", trigger: `${EDITOR}:contains(by mistake)`, run: "press Control+Enter" },
+        {
+            content: "Ctrl+Enter sends",
+            trigger: `${EDITOR}:contains(by mistake)`,
+            run: "press Control+Enter",
+        },
         { content: "Undo", trigger: ".o_maildesk_undo_send", run: "click" },
         {
             content: "the draft is back in the composer, as written",

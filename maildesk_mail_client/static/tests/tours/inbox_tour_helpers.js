@@ -32,6 +32,21 @@ export function inboxShows(subject) {
     ];
 }
 
+/** Search for `text`: the list then shows `subject`, wherever it was in the folder. */
+export function searchFor(text, subject) {
+    return [
+        {
+            content: `search for "${text}"`,
+            trigger: ".o_maildesk_search input",
+            run: `edit ${text} && press Enter`,
+        },
+        {
+            content: `the results show "${subject}"`,
+            trigger: `.o_maildesk_list .o_maildesk_row:contains(${subject})`,
+        },
+    ];
+}
+
 /** Open the conversation `subject` from the list, as a click on its row. */
 export function openRow(subject) {
     return [
