@@ -1,0 +1,94 @@
+import { describe, expect, test } from "@odoo/hoot";
+import { animationFrame, queryAll, queryOne, waitFor } from "@odoo/hoot-dom";
+import { defineMailModels } from "@mail/../tests/mail_test_helpers";
+import { contains } from "@web/../tests/web_test_helpers";
+import { ROW_HEIGHT } from "@maildesk_mail_client/inbox/message_list/message_list";
+import { callsTo, fakeMailboxSync, mountInbox } from "./shell_test_helpers";
+
+describe.current.tags("desktop");
+defineMailModels();
+
+async function settle() {
+    for (let i = 0; i < 4; i++) {
+        await animationFrame();
+    }
+}
+
+test("the list shows sender, subject, preview, marks, newest first", async () => {
+    fakeMailboxSync({ total: 30 });
+    await mountInbox();
+    await waitFor(".o_maildesk_row[data-id='1']");
+    const first = queryOne(".o_maildesk_row[data-index='0']");
+    expect(first).toHaveAttribute("data-id", "1");
+    expect(first.querySelector(".o_maildesk_sender")).toHaveText("Sender 1");
+    expect(first.querySelector(".o_maildesk_subject")).toHaveText("Subject 1");
+    expect(first.querySelector(".o_maildesk_preview")).toHaveText("— Preview of message 1");
+    expect(first).toHaveClass("o_maildesk_unread"); // row 1 is unread in the fake
+    expect(".o_maildesk_row[data-id='2']").not.toHaveClass("o_maildesk_unread");
+    expect(".o_maildesk_row[data-id='5'] .o_maildesk_has_attachment").toHaveCount(1);
+    expect(".o_maildesk_row[data-id='2'] .o_maildesk_presence").toHaveText("MD");
+    expect(queryOne(".o_maildesk_row[data-index='1']")).toHaveAttribute("data-id", "2");
+});
+
+test("the sidebar shows All Mailboxes with the sum of the inboxes, folders and a mailbox's problem", async () => {
+    fakeMailboxSync();
+    await mountInbox();
+    await waitFor(".o_maildesk_folder_all .o_maildesk_unread_count:contains(10)");
+    expect(".o_maildesk_account[data-account-id='1'] .o_maildesk_folder[data-folder-id]").toHaveCount(4);
+    expect(".o_maildesk_folder[data-folder-id='10'] .o_maildesk_unread_count").toHaveText("7");
+    expect(".o_maildesk_account[data-account-id='2'] .o_maildesk_account_problem").toHaveText(/Sign-in failed/);
+    expect(".o_maildesk_account[data-account-id='2'] .o_maildesk_first_sync").toHaveText(/40%/);
+    expect(".o_maildesk_account[data-account-id='1'] .o_maildesk_account_problem").toHaveCount(0);
+    await waitFor(".o_maildesk_tag_link:contains(Urgent)");
+});
+
+test("opening a folder asks the server for that folder", async () => {
+    const { calls } = fakeMailboxSync();
+    await mountInbox();
+    await contains(".o_maildesk_folder[data-folder-id='11']").click();
+    await settle();
+    const last = callsTo(calls, "message_search_load").at(-1);
+    expect(last.kwargs.folder_id).toBe(11);
+    expect(".o_maildesk_title").toHaveText("Sent");
+});
+
+test("the list is virtualised: a 20,000-row folder keeps few rows in the DOM at row 15,000", async () => {
+    const { calls } = fakeMailboxSync({ total: 20000 });
+    await mountInbox();
+    await waitFor(".o_maildesk_row[data-id='1']");
+    const list = queryOne(".o_maildesk_list");
+    expect(list.scrollHeight).toBeGreaterThan(20000 * ROW_HEIGHT - 1);
+    expect(queryAll(".o_maildesk_row").length).toBeLessThan(100);
+    list.scrollTop = 15000 * ROW_HEIGHT;
+    list.dispatchEvent(new Event("scroll"));
+    await settle();
+    await waitFor(".o_maildesk_row[data-index='15000']");
+    expect(".o_maildesk_row[data-index='15000']").toHaveAttribute("data-id", "15001");
+    expect(queryAll(".o_maildesk_row, .o_maildesk_row_placeholder").length).toBeLessThan(100);
+    // only the pages under the view were asked for, never the 15,000 rows before
+    const offsets = callsTo(calls, "message_search_load").map((c) => c.kwargs.offset);
+    expect(offsets.every((o) => o === 0 || o >= 14900)).toBe(true);
+});
+
+test("the first load fills the viewport when one page is not enough", async () => {
+    const { calls } = fakeMailboxSync({ total: 200 });
+    await mountInbox();
+    await waitFor(".o_maildesk_row[data-id='1']");
+    const list = queryOne(".o_maildesk_list");
+    const visibleRows = Math.ceil(list.clientHeight / ROW_HEIGHT);
+    await settle();
+    const offsets = callsTo(calls, "message_search_load").map((c) => c.kwargs.offset);
+    expect(Math.max(...offsets) + 50).toBeGreaterThan(Math.min(visibleRows, 200) - 1);
+    expect(`.o_maildesk_row[data-index='${visibleRows - 1}']`).toHaveCount(1);
+});
+
+test("quick filters and the conversation switch go to the server", async () => {
+    const { calls } = fakeMailboxSync();
+    await mountInbox();
+    await contains(".o_maildesk_quick_filters [data-filter='unread']").click();
+    await settle();
+    expect(callsTo(calls, "message_search_load").at(-1).kwargs.filters).toEqual({ unread: true });
+    await contains(".o_maildesk_threaded").click();
+    await settle();
+    expect(callsTo(calls, "message_search_load").at(-1).kwargs.threaded).toBe(false);
+});
