@@ -54,8 +54,5 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         super().set_values()
-        # sudo: as Odoo's own config_parameter fields; execute() let only administrators here.
-        params = self.env["ir.config_parameter"].sudo()
-        params.set_param(sending.UNDO_PARAM, str(self.maildesk_undo_send_seconds))
-        params.set_param(bodies.CACHE_PARAM, str(self.maildesk_body_cache_days))
-        inbox_settings.set_sync_interval_minutes(self.env, self.maildesk_sync_interval_minutes)
+        inbox_settings.save(self.env, self.maildesk_undo_send_seconds,
+                            self.maildesk_body_cache_days, self.maildesk_sync_interval_minutes)

@@ -32,6 +32,16 @@ def set_sync_interval_minutes(env, minutes):
         cron.write({"interval_number": minutes, "interval_type": "minutes"})
 
 
+def save(env, undo_send_seconds, body_cache_days, sync_interval_minutes):
+    """Store the numbers of Settings > MailDesk (the caller is Settings: administrators only)."""
+    # sudo: as Odoo's own config_parameter fields do; res.config.settings.execute() lets only
+    # administrators get here.
+    params = env["ir.config_parameter"].sudo()
+    params.set_param(sending.UNDO_PARAM, str(undo_send_seconds))
+    params.set_param(bodies.CACHE_PARAM, str(body_cache_days))
+    set_sync_interval_minutes(env, sync_interval_minutes)
+
+
 def current(env):
     """What the inbox needs to know of the settings."""
     return {
