@@ -114,6 +114,22 @@ class MailboxSync(models.AbstractModel):
         return roots
 
     @api.model
+    def get_unread_counts(self, account_ids=None):
+        """{folder id: unread messages} of the visible folders of these mailboxes (default:
+        every mailbox the user may open), in one query: the sidebar's counts after a change."""
+        self.check_access("read")
+        domain = [("is_visible", "=", True)]
+        if account_ids:
+            accounts = mailbox_access.require_readable(
+                self.env, "mailbox.account", account_ids, self.env._(
+                    "You do not have access to this mailbox. Ask a Mailbox Admin to add you to "
+                    "its Users with Access."))
+            domain.append(("account_id", "in", accounts.ids))
+        folders = self.env["mailbox.folder"].search(domain)
+        unread = queries.unread_counts(self.env, folders)
+        return {f.id: unread.get(f.id, 0) for f in folders}
+
+    @api.model
     def poll_for_updates(self, account_id):
         """The inbox is open: ask for a sync now (done by a worker, never in this request)."""
         account = mailbox_access.require_account(self.env, account_id)

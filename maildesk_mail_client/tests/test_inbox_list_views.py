@@ -62,6 +62,11 @@ class TestInboxListViews(MailDeskFixture, TransactionCase):
         self.assertTrue(accounts[self.support.id]["is_member"])
         self.assertFalse(accounts[self.personal.id]["is_member"])
         self.assertEqual(accounts[self.support.id]["unread_inbox"], 1)
+        self.assertEqual(admin.get_unread_counts([self.personal.id]), {self.personal_inbox.id: 1})
+        self.assertEqual(self.Sync.get_unread_counts(),
+                         {self.support_inbox.id: 1, self.sent.id: 0})
+        with self.assertRaises(AccessError):
+            self.Sync.get_unread_counts([self.personal.id])
 
     def test_conversations_are_one_row_with_their_size_and_unread_count(self):
         first = self.mail("Question", 1, is_read=True)
@@ -112,7 +117,8 @@ class TestInboxListViews(MailDeskFixture, TransactionCase):
         self.assertEqual(found(f'tag:"{tag.name.upper()}"'), ["Invoice March"])
         self.assertEqual(found("to:ann@"), ["Lunch plans"])
         self.assertEqual(found('subject:"invoice feb"'), ["Invoice February"])
-        self.assertEqual(found("sushi"), ["Lunch plans"], "plain words look in the preview too")
+        self.assertEqual(found("sushi"), [], "the body is searched on the server")
+        self.assertEqual(found("carla lunch"), ["Lunch plans"], "words match sender and subject")
         self.assertEqual(found('"march"'), ["Invoice March"])
         self.assertEqual(found("after:2026-03-03 before:2026-03-05"), ["Lunch plans"])
         self.assertEqual(found("after:2026-03-03"), ["Invoice March", "Lunch plans"])
@@ -137,6 +143,21 @@ class TestInboxListViews(MailDeskFixture, TransactionCase):
             last = self.Sync.message_search_load(folder_id=inbox, offset=28, limit=5)
             self.assertFalse(last["hasMore"])
             self.assertGreaterEqual(last["total"], 30)
+        # deep pages seek their sort key first: the same rows as walking the offset
+        walked = self.Sync.message_search_load(folder_id=inbox, offset=12, limit=6,
+                                               threaded=False)["records"]
+        with patch.object(queries, "SEEK_FROM", 5):
+            sought = self.Sync.message_search_load(folder_id=inbox, offset=12, limit=6,
+                                                   threaded=False)
+            unified = self.Sync.message_search_load(offset=12, limit=6, threaded=False)
+            self.assertEqual(self.Sync.message_search_load(folder_id=inbox, offset=40)
+                             ["records"], [])
+        self.assertEqual([r["id"] for r in sought["records"]], [r["id"] for r in walked])
+        self.assertEqual(unified["records"], sought["records"])
+        self.assertTrue(sought["hasMore"])
+        by_subject = self.Sync.message_search_load(folder_id=inbox, order="subject", limit=3)
+        self.assertEqual([r["subject"] for r in by_subject["records"]],
+                         ["Bulk 00", "Bulk 01", "Bulk 02"])
         # an estimate never hides rows of another mailbox's folder: the folder is refused
         with self.assertRaises(AccessError):
             self.env["mailbox.sync"].with_user(self.outsider).message_search_load(folder_id=inbox)

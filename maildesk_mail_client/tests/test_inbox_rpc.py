@@ -35,8 +35,13 @@ class TestInbox(InboxCase):
         inbox = self.folder("inbox")
         page = self.Sync.message_search_load(folder_id=inbox.id, limit=4)
         self.assertEqual((len(page["records"]), page["total"], page["hasMore"]), (4, 6, True))
-        self.assertEqual(self.Sync.message_search_load(folder_id=inbox.id, search="sushi")
+        self.assertEqual(self.Sync.message_search_load(folder_id=inbox.id, search="friday")
                          ["records"][0]["subject"], "Lunch on Friday?")
+        # words of the body: the list searches subject and addresses, the server the rest
+        self.assertEqual(self.Sync.message_search_load(folder_id=inbox.id, search="sushi")
+                         ["records"], [])
+        self.assertEqual([r["subject"] for r in self.Sync.search_server("sushi")["records"]],
+                         ["Lunch on Friday?"])
         found = self.Sync.message_search_load(folder_id=inbox.id, filters={"from": "bill3@"})
         self.assertEqual([r["subject"] for r in found["records"]], ["Invoice 3"])
         rows.filtered(lambda r: r.subject == "Invoice 1").is_starred = True
