@@ -437,3 +437,12 @@ def test_deeply_nested_mail_keeps_its_text_and_what_follows():
     assert "deep inside" in text and "after the nest" in text
     order = html_safety.sanitize("<b>1<font>2<i>3</i>4</font>5<o:p>6<u>7</u>8</o:p>9</b>0").html
     assert texts(order) == "1234567890"
+
+
+@pytest.mark.parametrize("void", ["embed", "source", "track", "param", "input", "meta", "link",
+                                  "base", "area", "keygen"])
+def test_text_after_a_dropped_void_element_is_kept(void):
+    # libxml2 nests what follows <embed> & co. inside them; a browser shows it after them.
+    html = html_safety.sanitize(f'<p>before</p><{void} src="x.swf"><p>after it</p><div>and more</div>')
+    assert "after it" in html.html and "and more" in html.html
+    assert f"<{void}" not in html.html

@@ -49,6 +49,10 @@ DROPPED_WITH_CONTENT = frozenset("""
     head meta link base svg math xml xmp plaintext listing audio video source track picture
     canvas map area portal slot dialog
 """.split())
+# Void elements among them: a browser gives them no content, but libxml2's HTML parser takes
+# some (<embed>, <source>, <track>...) for containers and nests the rest of the mail inside.
+# They are dropped alone; what the parser put inside them is the mail's own text and stays.
+VOID_DROPPED = frozenset("embed param input meta link base source track area keygen".split())
 # Anything else (html, body, form, label, font-like Outlook tags such as o:p ...) is unwrapped:
 # the tag goes, its content stays and is filtered in turn.
 
@@ -377,7 +381,10 @@ class _Builder:
                 self.append_text(into, tail_after)
                 continue
             tag = node.tag.lower() if isinstance(node.tag, str) else None
-            if tag is None or tag in DROPPED_WITH_CONTENT or \
+            if tag in VOID_DROPPED:  # the element goes; what follows it in the mail stays
+                self.append_text(into, node.text)
+                stack.append((iter(node), into, node.tail))
+            elif tag is None or tag in DROPPED_WITH_CONTENT or \
                     (":" in tag and tag.split(":")[0] not in ("o", "v", "w")):
                 # comments, processing instructions, <style> (collected by sanitize_tree),
                 # and elements dropped with their content
