@@ -3,7 +3,9 @@
 What a newcomer's `docker compose up` needs before any container starts: a file Compose accepts
 (no `$` that interpolation would eat), the official images the README names, every mounted path
 present in the repository, every addon of the repository on the containers' addons path, a demo
-mailbox script that is Python and uses real fields, and a `tests` service that runs the suite.
+mailbox script that is Python and uses real fields, a demo mail server whose configuration
+Dovecot accepts and whose password the demo uses, and a `tests` service that runs the suite.
+(The demo itself runs on this machine through scripts/demo, with the same script.)
 """
 import ast
 import configparser
@@ -22,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 ODOO_IMAGE = "odoo:19"
 POSTGRES_IMAGE = "postgres:16"
+DOVECOT_IMAGE = "dovecot/dovecot:2.3.21.1"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,9 @@ def services(compose):
 
 
 def _odoo_services(services):
-    return {name: s for name, s in services.items() if s.get("image", "").startswith("odoo")}
+    """The containers that run Odoo (the SMTP relay uses the same image for its Python only)."""
+    return {name: s for name, s in services.items() if s.get("image", "").startswith("odoo")
+            and re.search(r"\bodoo (-c|shell)", _command_text(s) or "")}
 
 
 def _strings(value):
@@ -101,7 +106,8 @@ def test_images_are_the_official_ones_the_readme_names(services):
     odoo = _odoo_services(services)
     assert {"init", "odoo", "tests"} <= set(odoo)
     assert {s["image"] for s in odoo.values()} == {ODOO_IMAGE}
-    for image in (ODOO_IMAGE, POSTGRES_IMAGE):
+    assert services["mail"]["image"] == DOVECOT_IMAGE
+    for image in (ODOO_IMAGE, POSTGRES_IMAGE, DOVECOT_IMAGE):
         assert f"`{image}`" in readme, f"README does not name the image {image}"
 
 
@@ -127,20 +133,52 @@ def test_every_addon_of_the_repository_is_on_the_addons_path(services):
             assert reached, f"service {name!r}: addon {addon} is not on addons_path {paths}"
 
 
-def test_demo_mailbox_script_is_python_and_creates_the_account_with_real_fields(services):
+def test_demo_mailbox_script_is_python_and_creates_the_accounts_with_real_fields(services):
     command = _command_text(services["init"])
     match = re.search(r"odoo shell .*< (\S+)", command)
     assert match, f"init does not feed a script to `odoo shell`: {command}"
     script = _host_path(services["init"], match.group(1))
     assert script and script.is_file(), f"{match.group(1)} is not mounted from the repository"
     tree = ast.parse(script.read_text(), filename=str(script))
-    created = [node.args[0] for node in ast.walk(tree)
-               if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "create"
-               and node.args and isinstance(node.args[0], ast.Dict)]
-    assert created, "the demo script creates no mailbox account"
+    assert any(isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "create"
+               and getattr(node.func.value, "id", "") == "Account" for node in ast.walk(tree)), \
+        "the demo script creates no mailbox account"
+    # Every dict literal but the users' (it has "login") holds mailbox.account values.
+    keys = {key.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
+            and not any(isinstance(k, ast.Constant) and k.value == "login" for k in node.keys)
+            for key in node.keys if isinstance(key, ast.Constant)}
+    assert {"imap_host", "smtp_host", "password", "is_shared", "access_user_ids"} <= keys
     model = (ROOT / "maildesk_mail_client/models/mailbox_account.py").read_text()
-    for key in created[0].keys:
-        assert re.search(rf"^\s+{key.value} = fields\.", model, re.M), f"no field mailbox.account.{key.value}"
+    for key in keys:
+        assert re.search(rf"^\s+{key} = fields\.", model, re.M), f"no field mailbox.account.{key}"
+    # what the script imports next to itself is mounted there too
+    demo_dir = services["init"]["environment"]["MAILDESK_DEMO_DIR"]
+    data = _host_path(services["init"], f"{demo_dir}/demo_data.py")
+    assert data and data.is_file(), f"demo_data.py is not mounted in {demo_dir}"
+
+
+def test_demo_mail_server_takes_the_demo_password_and_dovecot_accepts_its_configuration(services):
+    mail, init, smtp = services["mail"], services["init"], services["smtp"]
+    conf = _host_path(mail, "/etc/dovecot/dovecot.conf")
+    assert conf and conf.is_file(), "the mail service mounts no dovecot.conf"
+    text = conf.read_text()
+    password = init["environment"]["MAILDESK_DEMO_MAIL_PASSWORD"]
+    assert f"args = password={password}" in text, "the demo signs in with another password"
+    assert init["environment"]["MAILDESK_DEMO_IMAP_HOST"] == "mail"
+    assert init["environment"]["MAILDESK_DEMO_SMTP_HOST"] == "smtp"
+    for folder in ("Sent", "Archive", "Drafts", "Trash"):
+        assert re.search(rf"mailbox {folder} {{\s+special_use = \\{folder}", text), folder
+    assert any(target == "/srv/mail" for target in
+               (v.split(":")[1] for v in mail["volumes"])), "the demo mail is not kept in a volume"
+    relay = _host_path(smtp, "/opt/maildesk/smtp_relay.py")
+    assert relay and relay.is_file()
+    ast.parse(relay.read_text())
+    assert '"MAILDESK_DEMO_MAIL_PASSWORD", "demo"' in relay.read_text()
+    assert init["environment"]["MAILDESK_DEMO_SMTP_PORT"] == "2525"
+    if not shutil.which("doveconf"):
+        pytest.skip("no doveconf to check docker/dovecot.conf (apt-get install dovecot-imapd)")
+    run = subprocess.run(["doveconf", "-c", str(conf), "-n"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
 
 
 def test_demo_encryption_key_is_a_usable_fernet_key(compose):

@@ -201,9 +201,12 @@ def xoauth2_fields(blob):
 class Dovecot:
     """A private Dovecot instance. Use ``with Dovecot() as server:`` or start()/stop()."""
 
-    def __init__(self, capabilities=None, oauth=None):
+    def __init__(self, capabilities=None, oauth=None, root=None):
         self.capabilities = capabilities
         self.oauth = oauth  # an OAuthTokens: XOAUTH2 / OAUTHBEARER sign-in is then offered too
+        # root: a folder of its own that keeps the mail after stop() (scripts/demo); without
+        # it, a fresh temporary folder removed at stop()
+        self.keep_root = root
         self.root = None
         self.process = None
         self.imap_port = self.imaps_port = self.lmtp_port = None
@@ -216,7 +219,8 @@ class Dovecot:
             raise ServerUnavailable("openssl is not installed")
         # Dovecot's processes run unprivileged: the directory must be reachable by them,
         # so not under a root-only temporary folder.
-        self.root = tempfile.mkdtemp(prefix="maildesk-dovecot-", dir="/tmp")
+        self.root = self.keep_root or tempfile.mkdtemp(prefix="maildesk-dovecot-", dir="/tmp")
+        os.makedirs(self.root, exist_ok=True)
         os.chmod(self.root, 0o755)
         if os.geteuid() == 0:
             user, group = "dovecot", "dovecot"
@@ -224,7 +228,7 @@ class Dovecot:
             user = pwd.getpwuid(os.geteuid()).pw_name
             group = user
         for sub in ("run", "state", "mail", "home"):
-            os.makedirs(os.path.join(self.root, sub))
+            os.makedirs(os.path.join(self.root, sub), exist_ok=bool(self.keep_root))
         self.cert, key = _self_signed_certificate(self.root)
         self.imap_port, self.imaps_port, self.lmtp_port = free_port(), free_port(), free_port()
         config = os.path.join(self.root, "dovecot.conf")
@@ -265,9 +269,9 @@ class Dovecot:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
         self.process = None
-        if self.root:
+        if self.root and not self.keep_root:
             shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
+        self.root = None
 
     def __enter__(self):
         return self.start()
