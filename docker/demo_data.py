@@ -469,7 +469,7 @@ def _with_remote_images(w):
                                   "List-Id": "The Product Letter <news.productletter.example>"})
         message.add_alternative(html, subtype="html")
         out.append(DemoMessage("INBOX", ["\\Seen"] if issue else [], date, message))
-    date = w.when(3, 1)
+    date = w.when(0.3)  # this morning
     out.append(DemoMessage("INBOX", [], date, w.make(
         COLLEAGUES[0], ALICE, "Photos from the trade fair",
         "Hi Alice,\n\nhere are two photos from our stand in Hanover. The full set is on our "
