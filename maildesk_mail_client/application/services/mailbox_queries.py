@@ -90,12 +90,13 @@ def build_domain(base, filters, search):
     for key in texts:
         if isinstance(filters.get(key), str) and filters[key].strip():
             texts[key].append(filters[key].strip()[:search_syntax.MAX_TERM])
-    for value in texts["from"]:
-        domain += _any_of(["from_addr", "sender_display_name"], "ilike", _literal(value))
-    for value in texts["to"]:
-        domain += _any_of(["to_addrs", "cc_addrs"], "ilike", _literal(value))
-    for value in texts["subject"]:
-        domain.append(("subject", "ilike", _literal(value)))
+    for names, key in ((["from_addr", "sender_display_name"], "from"),
+                       (["to_addrs", "cc_addrs"], "to"), (["subject"], "subject")):
+        for value in texts[key]:
+            # search_text holds these fields in lower case: its trigram index finds the
+            # candidates, the field itself decides (a folder scan otherwise)
+            domain.append(("search_text", "like", _literal(value.lower())))
+            domain += _any_of(names, "ilike", _literal(value))
     after = _safe_day(filters.get("date_from")) or query.after
     before = query.before
     if after:
