@@ -302,6 +302,10 @@ class _Writer:
         return inbox
 
 
+def _greeted(text):
+    return text if text.startswith(("Hi", "Hello", "Dear")) else "Hello,\n\n" + text
+
+
 def _signed(text, closing, name):
     return f"{text}\n{closing},\n{name}\n"
 
@@ -325,7 +329,7 @@ def _support(w):
                                     b"2026-11-%02d 10:%02d:00,429,/v2/orders\n" % (
                                         w.rng.randint(1, 28), minute) for minute in range(12)))]
             first = w.make(customer, SUPPORT, subject_text,
-                           _signed("Hello,\n\n" + question.format(n=serial).split("\n\n", 1)[-1],
+                           _signed(_greeted(question.format(n=serial)),
                                    w.rng.choice(CLOSINGS), customer.display_name),
                            asked, html=number % 3 != 0, attachments=attachments)
             recent_and_open = (w.now - asked).days < 9 and w.rng.random() < 0.7
