@@ -25,6 +25,11 @@ class MaildeskUiPresence(models.Model):
     _user_unique = models.Constraint("UNIQUE(user_id)", "A user has a single presence row.")
 
     def init(self):
+        # After every model's table exists: on a fresh install mailbox_account and
+        # maildesk_message_index may be created after this model's init().
+        self.pool.post_init(self._create_live_tables)
+
+    def _create_live_tables(self):
         self.env.cr.execute("""
             -- the conversation (mailbox + thread) each user views or answers now
             CREATE TABLE IF NOT EXISTS maildesk_presence_conversation (

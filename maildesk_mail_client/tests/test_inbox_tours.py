@@ -32,8 +32,7 @@ def mail(subject, age=0, sender="Alice Customer <alice@example.org>", body="Hell
 
 def hostile_vectors(counter):
     """Ways a body tries to run script or phone home, each setting __pwned if it ever runs.
-
-    ``<embed>`` comes last: the sanitiser drops whatever follows it (reported, not ours)."""
+    The text after the last one must still show (a void element once swallowed the rest)."""
     image = counter.url("/vector.gif")
     return f"""<html><head>
 <meta http-equiv="refresh" content="0;url=javascript:top.__pwned='meta'">
@@ -48,6 +47,7 @@ def hostile_vectors(counter):
 <iframe srcdoc="&lt;script&gt;top.__pwned='srcdoc'&lt;/script&gt;"></iframe>
 <iframe src="javascript:top.__pwned='iframe src'"></iframe>
 <object data="javascript:top.__pwned='object'"></object>
+<embed src="javascript:top.__pwned='embed'">
 <a href="javascript:top.__pwned='href'">a link</a>
 <form action="javascript:top.__pwned='form'"><button>go</button></form>
 <div style="background-image: url({counter.url('/inline-style.gif')})">styled</div>
@@ -56,7 +56,6 @@ def hostile_vectors(counter):
 <details open ontoggle="top.__pwned='ontoggle'">details</details>
 <video poster="{counter.url('/poster.gif')}"></video>
 <p>Vectors end here</p>
-<embed src="javascript:top.__pwned='embed'">
 </body></html>"""
 
 
