@@ -92,3 +92,32 @@ test("quick filters and the conversation switch go to the server", async () => {
     await settle();
     expect(callsTo(calls, "message_search_load").at(-1).kwargs.threaded).toBe(false);
 });
+
+test("200,000 rows: at row 150,000 no more than 200 rows are in the DOM", async () => {
+    fakeMailboxSync({ total: 200000 });
+    await mountInbox();
+    await waitFor(".o_maildesk_row[data-id='1']");
+    const list = queryOne(".o_maildesk_list");
+    list.scrollTop = 150000 * ROW_HEIGHT;
+    list.dispatchEvent(new Event("scroll"));
+    await settle();
+    await waitFor(".o_maildesk_row[data-index='150000']");
+    expect(queryAll(".o_maildesk_row, .o_maildesk_row_placeholder").length).toBeLessThan(201);
+});
+
+test("folder and message come from the URL, so a reload opens the same place", async () => {
+    const { calls } = fakeMailboxSync();
+    await mountInbox({ folder: "11", message: "3" });
+    await waitFor(".o_maildesk_row[data-id='3'].o_maildesk_open");
+    expect(callsTo(calls, "message_search_load")[0].kwargs.folder_id).toBe(11);
+    expect(".o_maildesk_folder[data-folder-id='11']").toHaveClass("active");
+});
+
+test("opening the inbox asks each mailbox for a sync and tells the server who is here", async () => {
+    const { calls } = fakeMailboxSync();
+    await mountInbox();
+    await settle();
+    expect(callsTo(calls, "poll_for_updates").map((c) => c.kwargs.account_id)).toEqual([1, 2]);
+    expect(callsTo(calls, "presence_ping")[0].kwargs).toEqual({ index_id: false, mode: "viewing" });
+    expect(callsTo(calls, "get_presence")[0].kwargs.index_ids.slice(0, 3)).toEqual([1, 2, 3]);
+});
