@@ -21,7 +21,13 @@ class TestInboxListServer(InboxCase):
     def test_the_engine_waits_for_the_undo_window_before_moving(self):
         self.env["ir.config_parameter"].set_param("maildesk.undo_change_seconds", 2)
         row = self.synced(rfc822("Archive me"))
+        cron = self.env.ref("maildesk_mail_client.ir_cron_sync_mailboxes")
+        before = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
         answer = self.Sync.archive_messages(row.ids)
+        woken = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - before
+        held = self.env["maildesk.email_state"].search([("index_id", "=", row.id)]).next_try_at
+        self.assertTrue(any(t.call_at > held for t in woken),
+                        "the sync is woken when the window ends, not at its next scheduled run")
         self.sync()
         self.assertEqual((self.server_count("INBOX"), self.server_count("Archive")), (1, 0),
                          "inside the undo window the server is not told")

@@ -50,8 +50,17 @@ def undo_window(env):
 
 
 def _held_until(env):
+    """When a move or delete recorded now may reach the server; the sync cron is woken then,
+    so the server has it seconds after the undo window rather than at the next scheduled run."""
     window = undo_window(env)
-    return fields.Datetime.now() + window if window else False
+    if not window:
+        return False
+    until = fields.Datetime.now() + window
+    cron = env.ref("maildesk_mail_client.ir_cron_sync_mailboxes", raise_if_not_found=False)
+    if cron:
+        # sudo: users may not read crons; waking the sync is part of the change they asked for.
+        cron.sudo()._trigger(at=until + timedelta(seconds=1))
+    return until
 
 
 def _states_for(rows):
