@@ -1,6 +1,5 @@
 import { Component, onMounted, onWillStart, onWillUnmount, useRef, useState } from "@odoo/owl";
 import { router } from "@web/core/browser/router";
-import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { Composer } from "./composer/composer";
@@ -190,10 +189,6 @@ export class MaildeskInbox extends Component {
 
     get title() {
         return this.store.currentTitle;
-    }
-
-    get backLabel() {
-        return _t("Back");
     }
 
     openShortcuts() {

@@ -52,7 +52,11 @@ export function useInboxHotkeys(handlers, { isAvailable = () => true } = {}) {
     const letters = ["j", "k", "o", "enter", "u", "e", "s", "r", "a", "f", "c", "x", "shift+i", "shift+u"];
     for (const key of letters) {
         if (handlers[key]) {
-            useHotkey(key, () => handlers[key](), { isAvailable });
+            // Enter on a focused button or link is that button's, not "open the conversation"
+            const available = key === "enter"
+                ? (target) => isAvailable() && !target?.closest?.("button, a, [role=button]")
+                : isAvailable;
+            useHotkey(key, () => handlers[key](), { isAvailable: available });
         }
     }
     const symbols = { "#": handlers["#"], "/": handlers["/"], "?": handlers["?"] };
