@@ -71,8 +71,13 @@ class TestInboxListServer(InboxCase):
         self.other.append("Sent", reply, flags=[b"\\Seen"])
         self.sync()
         thread = self.Sync.get_thread(original.id)
+        # a shared mailbox's Sent holds every teammate's replies: sent from another mail
+        # program, nobody can tell whose this one is, so it is not labelled "You"
         self.assertEqual([(m["subject"], m["folder_type"], m["is_own"]) for m in thread["messages"]],
-                         [("Contract", "inbox", False), ("Re: Contract", "sent", True)])
+                         [("Contract", "inbox", False), ("Re: Contract", "sent", False)])
+        self.account.is_shared = False  # in a mailbox of one's own, its Sent is one's own
+        self.assertEqual([m["is_own"] for m in self.Sync.get_thread(original.id)["messages"]],
+                         [False, True])
 
     def test_bodies_are_searched_on_the_server_for_rows_the_user_can_read(self):
         self.synced(rfc822("Order", body="The parcel number is 4711-XZ."),

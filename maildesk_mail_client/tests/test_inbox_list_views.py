@@ -73,8 +73,12 @@ class TestInboxListViews(MailDeskFixture, TransactionCase):
         thread = first.thread_id
         self.mail("Re: Question", 2, thread_id=thread)
         self.mail("Re: Question (newest)", 3, thread_id=thread, is_read=True)
-        self.mail("Re: Question (my reply)", 4, folder=self.sent, thread_id=thread)
+        mine = self.mail("Re: Question (my reply)", 4, folder=self.sent, thread_id=thread)
         self.mail("Other", 2)
+        # the Sent copy of a reply this member sent through MailDesk
+        self.env["maildesk.draft"].create({"account_id": self.support.id, "user_id": self.member.id,
+                                           "subject": "Re: Question", "send_state": "sent",
+                                           "outgoing_message_id": mine.message_id})
         page = self.Sync.message_search_load(folder_id=self.support_inbox.id)
         rows = {r["subject"]: r for r in page["records"]}
         self.assertEqual(list(rows), ["Re: Question (newest)", "Other"])
@@ -95,6 +99,11 @@ class TestInboxListViews(MailDeskFixture, TransactionCase):
                           "Re: Question (my reply)"])
         self.assertEqual([m["is_own"] for m in messages], [False, False, False, True])
         self.assertEqual(messages[-1]["folder_type"], "sent")
+        # the shared mailbox's Sent holds everyone's replies: a teammate sees who wrote mine
+        theirs = self.env["mailbox.sync"].with_user(self.admin).get_thread(first.id)["messages"]
+        self.assertEqual([(m["is_own"], m["sent_by"]) for m in theirs][-1],
+                         (False, self.member.name), "my reply is not 'You' for a teammate")
+        self.assertEqual(theirs[0]["sent_by"], False)
         with self.assertRaises(AccessError):
             self.env["mailbox.sync"].with_user(self.outsider).get_thread(first.id)
 

@@ -8,8 +8,9 @@ MAX_MESSAGES = 200  # the newest ones of a longer conversation
 
 
 def thread(row):
-    """{thread_id, messages: [card + is_own, folder_type]} oldest first, for a row the caller
-    may read."""
+    """{thread_id, messages: [card + is_own, sent_by, folder_type]} oldest first, for a row
+    the caller may read. ``is_own``: the caller wrote it; ``sent_by``: the teammate who sent it
+    through MailDesk from a shared mailbox (False when unknown or the caller)."""
     env = row.env
     Index = env["maildesk.message_index"]
     Index.flush_model()  # visible_sql is raw SQL
@@ -24,14 +25,32 @@ def thread(row):
         rows = row
     if row not in rows:  # opened while pending elsewhere: still shown with its conversation
         rows = (rows | row).sorted(lambda r: (r.sort_ts or 0, r.id))
-    # sudo-free: the account and folders of rows the caller read.
-    own = {(row.account_id.email or "").lower()}
-    own.add((env.user.email or "").lower())
-    own.discard("")
+    senders = _sent_by(env, row.account_id, rows)
+    # Mail from the user's own address is theirs; in a mailbox of their own, so is its Sent.
+    own_address = (env.user.email or "").lower()
+    personal = not row.account_id.is_shared
     messages = []
     for card, message in zip(queries.cards(rows), rows, strict=True):
-        card.update(folder_type=message.folder_id.folder_type,
-                    is_own=message.folder_id.folder_type in ("sent", "drafts")
-                    or (message.from_addr or "").lower() in own)
+        sender = senders.get(message.message_id)
+        folder_type = message.folder_id.folder_type
+        if sender:  # sent through MailDesk: we know which teammate wrote it
+            is_own = sender == env.user
+        else:
+            is_own = bool(own_address) and (message.from_addr or "").lower() == own_address \
+                or (personal and folder_type in ("sent", "drafts"))
+        card.update(folder_type=folder_type, is_own=is_own,
+                    sent_by=sender.name if sender and not is_own else False)
         messages.append(card)
     return {"thread_id": row.thread_id or "", "messages": messages}
+
+
+def _sent_by(env, account, rows):
+    """{Message-ID: user} for the messages of ``rows`` that a user sent through MailDesk.
+
+    Drafts are read as the caller: the mailbox's members may read its drafts (seed 003)."""
+    ids = [r.message_id for r in rows if r.message_id]
+    if not ids:
+        return {}
+    drafts = env["maildesk.draft"].search([("account_id", "=", account.id),
+                                           ("outgoing_message_id", "in", ids)])
+    return {d.outgoing_message_id: d.user_id for d in drafts}
