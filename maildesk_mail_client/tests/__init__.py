@@ -6,6 +6,7 @@ from . import (
     test_browser_smoke,
     test_connect_wizard,
     test_folder_changes,
+    test_inbox_compose_forward,
     test_inbox_hoot,
     test_inbox_list_server,
     test_inbox_list_views,

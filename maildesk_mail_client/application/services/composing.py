@@ -10,6 +10,7 @@ import email.utils
 from odoo import fields
 
 from ...infrastructure import html_safety
+from . import bodies
 from .sending import split_addresses
 
 
@@ -55,6 +56,30 @@ def prepare_forward(row, body):
     header = ["---------- Forwarded message ----------",
               f"From: {row.sender_display_name or ''} <{row.from_addr or ''}>",
               f"Date: {row.date or ''}", f"Subject: {row.subject or ''}", f"To: {row.to_addrs or ''}"]
+    attachments = forwarded_attachments(row, body["attachments"])
     return {"account_id": row.account_id.id, "subject": subject, "to_emails": "",
             "body_html": html_safety.quote(header, body["html"], blockquote=False),
-            "forward_attachments": body["attachments"]}
+            "forward_attachments": body["attachments"],
+            "attachment_ids": attachments.ids,
+            "attachments": [{"id": a.id, "name": a.name, "mimetype": a.mimetype,
+                             "size": a.file_size} for a in attachments]}
+
+
+def forwarded_attachments(row, listed):
+    """The original's attachments as ``ir.attachment`` records a draft can carry.
+
+    Created as the caller, with no record yet (``res_id`` empty): Odoo lets only their creator
+    read them until the draft holds them. Inline images the body shows through ``cid:`` stay
+    out: they belong to the quoted body, not to the attachment list.
+    """
+    Attachment = row.env["ir.attachment"]
+    values = []
+    for listed_one in listed:
+        if listed_one.get("inline") and listed_one.get("content_id") \
+                and (listed_one.get("mimetype") or "").startswith("image/"):
+            continue
+        name, mimetype, data = bodies.attachment_bytes(row, listed_one["part_id"])
+        values.append({"name": listed_one.get("name") or name or "attachment", "raw": data,
+                       "mimetype": mimetype or "application/octet-stream",
+                       "res_model": "maildesk.draft", "res_id": False})
+    return Attachment.create(values) if values else Attachment
