@@ -1,7 +1,7 @@
 import { describe, expect, test } from "@odoo/hoot";
 import { animationFrame, queryAll, queryOne, waitFor } from "@odoo/hoot-dom";
 import { defineMailModels } from "@mail/../tests/mail_test_helpers";
-import { contains } from "@web/../tests/web_test_helpers";
+import { contains, mockService } from "@web/../tests/web_test_helpers";
 import { ROW_HEIGHT } from "@maildesk_mail_client/inbox/message_list/message_list";
 import { callsTo, fakeMailboxSync, mountInbox } from "./shell_test_helpers";
 
@@ -120,4 +120,30 @@ test("opening the inbox asks each mailbox for a sync and tells the server who is
     expect(callsTo(calls, "poll_for_updates").map((c) => c.kwargs.account_id)).toEqual([1, 2]);
     expect(callsTo(calls, "presence_ping")[0].kwargs).toEqual({ index_id: false, mode: "viewing" });
     expect(callsTo(calls, "get_presence")[0].kwargs.index_ids.slice(0, 3)).toEqual([1, 2, 3]);
+});
+
+test("a maildesk/changed notification for the folder shown refreshes the list and the counts", async () => {
+    const subscribers = {};
+    mockService("bus_service", {
+        isActive: true,
+        start() {},
+        subscribe(type, callback) {
+            subscribers[type] = callback;
+        },
+        unsubscribe() {},
+    });
+    const { calls, state } = fakeMailboxSync({ total: 30 });
+    await mountInbox({ folder: "10" });
+    await waitFor(".o_maildesk_row[data-id='1']");
+    const before = callsTo(calls, "get_account_list").length;
+    state.overrides[1] = { subject: "Changed on the server" };
+    subscribers["maildesk/changed"]({ account_id: 1, folder_ids: [10] });
+    await waitFor(".o_maildesk_row[data-id='1'] .o_maildesk_subject:contains(Changed on the server)");
+    expect(callsTo(calls, "get_account_list").length).toBe(before + 1);
+    // another folder changed: only the counts are asked again
+    const loads = callsTo(calls, "message_search_load").length;
+    subscribers["maildesk/changed"]({ account_id: 1, folder_ids: [12] });
+    await settle();
+    expect(callsTo(calls, "message_search_load").length).toBe(loads);
+    expect(callsTo(calls, "get_account_list").length).toBe(before + 2);
 });
