@@ -2,7 +2,7 @@ import { getFixture } from "@odoo/hoot";
 import { animationFrame, delay } from "@odoo/hoot-dom";
 import { makeMockEnv, mountWithCleanup } from "@web/../tests/web_test_helpers";
 import { InboxStore } from "@maildesk_mail_client/inbox/store";
-import { ACCOUNTS, makeRow } from "./shell_test_helpers";
+import { ACCOUNTS, TREES, makeRow } from "./shell_test_helpers";
 
 /** A card of a conversation as get_thread sends it. */
 export function threadMessage(n, overrides = {}) {
@@ -29,7 +29,7 @@ export function messageBody(card, overrides = {}) {
  * Mount one part of the inbox (ReadingPane, Composer) on a real store over the fakes, the way
  * the shell mounts it: `<Part store="store"/>`.
  */
-export async function mountPart(Part, { openMessageId = null, composer = null, route = {} } = {}) {
+export async function mountPart(Part, { openMessageId = null, composer = null, route = {}, folders = null } = {}) {
     const fixture = getFixture();
     fixture.style.height = "800px";
     fixture.style.width = "1200px";
@@ -41,6 +41,7 @@ export async function mountPart(Part, { openMessageId = null, composer = null, r
         dialog: env.services.dialog,
     });
     store.state.accounts = ACCOUNTS;
+    store.state.folders = folders || TREES;
     Object.assign(store.state.route, route);
     store.state.openMessageId = openMessageId;
     if (composer) {

@@ -4,6 +4,8 @@ import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { user } from "@web/core/user";
 import { useFileViewer } from "@web/core/file_viewer/file_viewer_hook";
 import { MessageBody } from "./message_body";
+import { DraftsList } from "./drafts_list";
+import { flattenFolders } from "../store";
 import { attachmentFiles, fileIcon, formatSize } from "./attachments";
 
 /** Presence is told again this often while a conversation is open (the server forgets after 90 s). */
@@ -20,7 +22,7 @@ function errorText(error) {
  */
 export class ReadingPane extends Component {
     static template = "maildesk_mail_client.ReadingPane";
-    static components = { MessageBody };
+    static components = { MessageBody, DraftsList };
     static props = { store: { type: Object } };
 
     setup() {
@@ -165,6 +167,23 @@ export class ReadingPane extends Component {
     // -- what the template shows -------------------------------------------------------------------------
     get openMessage() {
         return this.messageById(this.storeState.openMessageId) || this.state.messages.at(-1) || null;
+    }
+
+    /** The Drafts folder when it is the one shown: the pane lists the drafts written here. */
+    get draftsFolder() {
+        const folderId = this.storeState.route?.folderId;
+        const folder = folderId && this.store.folderById?.(folderId);
+        return folder && folder.folder_type === "drafts" ? folder : null;
+    }
+
+    get draftsAccountId() {
+        const folderId = this.storeState.route?.folderId;
+        for (const [accountId, tree] of Object.entries(this.storeState.folders || {})) {
+            if (flattenFolders(tree).some(({ folder }) => folder.id === folderId)) {
+                return Number(accountId);
+            }
+        }
+        return this.storeState.route?.accountId || null;
     }
 
     get subject() {
