@@ -264,10 +264,16 @@ export class ComposerWindow extends Component {
         if (!root) {
             return;
         }
-        const target = this.state.to.length
-            ? root.querySelector(".odoo-editor-editable")
-            : root.querySelector(".o_maildesk_recipients[data-field=to] input");
-        target?.focus();
+        const editable = this.editor?.editable;
+        if (this.state.to.length && editable) {
+            // A reply: the cursor goes above the quote, where the answer is written.
+            editable.focus();
+            if (editable.firstElementChild) {
+                this.editor.shared?.selection?.setCursorStart(editable.firstElementChild);
+            }
+            return;
+        }
+        root.querySelector(".o_maildesk_recipients[data-field=to] input")?.focus();
     }
 
     // -- values ------------------------------------------------------------------------------------------

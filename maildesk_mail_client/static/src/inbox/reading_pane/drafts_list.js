@@ -1,6 +1,6 @@
 import { Component, onWillStart, useEffect, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
-import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
+import { deserializeDateTime } from "@web/core/l10n/dates";
 import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
 
@@ -56,7 +56,7 @@ export class DraftsList extends Component {
     }
 
     when(draft) {
-        return draft.write_date ? formatDateTime(deserializeDateTime(draft.write_date), { showSeconds: false }) : "";
+        return draft.write_date ? deserializeDateTime(draft.write_date).toLocaleString(luxon.DateTime.DATETIME_MED) : "";
     }
 
     stateLabel(draft) {

@@ -1,6 +1,6 @@
 import { Component, onMounted, onWillUnmount, useEffect, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
-import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
+import { deserializeDateTime } from "@web/core/l10n/dates";
 import { user } from "@web/core/user";
 import { useFileViewer } from "@web/core/file_viewer/file_viewer_hook";
 import { MessageBody } from "./message_body";
@@ -210,7 +210,7 @@ export class ReadingPane extends Component {
             return "";
         }
         try {
-            return formatDateTime(deserializeDateTime(value), { showSeconds: false });
+            return deserializeDateTime(value).toLocaleString(luxon.DateTime.DATETIME_MED);
         } catch {
             return value;
         }
