@@ -344,12 +344,26 @@ export class InboxStore {
         return promise;
     }
 
-    /** The visible page and the counts again (bus notification, undo, refusal). */
-    async refresh(visible = null) {
-        const pages = visible || Object.keys(this.state.list.pages).map(Number);
+    /** The list tells the store which rows are in view, so a refresh asks only for those. */
+    setVisibleRange(start, end) {
+        this.visibleRange = [start, end];
+    }
+
+    /**
+     * The visible pages and the counts again (bus notification, undo). Other pages are dropped
+     * from the cache and fetched again when scrolled to, so a refresh costs one or two pages
+     * however far the user has scrolled.
+     */
+    async refresh() {
+        const [start, end] = this.visibleRange || [0, PAGE_SIZE];
+        const keep = new Set();
+        for (let p = Math.floor(start / PAGE_SIZE); p <= Math.floor(Math.max(start, end - 1) / PAGE_SIZE); p++) {
+            keep.add(p);
+        }
         this.listSeq++;
         this.pending = {};
-        const keep = new Set(pages.length ? pages : [0]);
+        this.state.list.loading = false;
+        this.state.searching = false;
         for (const p of Object.keys(this.state.list.pages).map(Number)) {
             if (!keep.has(p)) {
                 delete this.state.list.pages[p];

@@ -188,6 +188,7 @@ export class MessageList extends Component {
         if (start !== this.view.start || end !== this.view.end) {
             Object.assign(this.view, { start, end });
         }
+        this.store.setVisibleRange(start, end);
         if (this.state.list.loaded && total) {
             this.store.ensureRows(start, Math.max(start, end - 1));
         }
