@@ -234,6 +234,12 @@ class MailboxSync(models.AbstractModel):
         return server_search.search(folders, text, limit)
 
     # -- changes ------------------------------------------------------------------------------------
+    def _changed(self, index_ids, as_conversations):
+        """The rows a change acts on. ``conversations``: the list shows conversations, so each
+        id stands for its whole conversation in that folder (archiving one archives it all)."""
+        rows = self._rows(index_ids)
+        return conversations.whole(rows) if as_conversations else rows
+
     def _tags(self, tag_ids):
         tags = self.env["mail.message.tag"].browse(
             [int(t) for t in tag_ids or [] if str(t).isdigit()])
@@ -241,36 +247,36 @@ class MailboxSync(models.AbstractModel):
             "You do not have access to some of these tags, or they no longer exist."))
 
     @api.model
-    def set_flags(self, index_ids, is_read=None, is_starred=None):
-        rows = self._rows(index_ids)
+    def set_flags(self, index_ids, is_read=None, is_starred=None, conversations=False):
+        rows = self._changed(index_ids, conversations)
         answer = bulk.set_flags(rows, seen=is_read, starred=is_starred)
         sync.request_sync(rows.account_id)
         return answer
 
     @api.model
-    def move_messages(self, index_ids, target_folder_id):
-        rows = self._rows(index_ids)
+    def move_messages(self, index_ids, target_folder_id, conversations=False):
+        rows = self._changed(index_ids, conversations)
         answer = bulk.move(rows, self._folder(target_folder_id))
         sync.request_sync(rows.account_id)
         return answer
 
     @api.model
-    def archive_messages(self, index_ids):
-        rows = self._rows(index_ids)
+    def archive_messages(self, index_ids, conversations=False):
+        rows = self._changed(index_ids, conversations)
         answer = bulk.archive(rows)
         sync.request_sync(rows.account_id)
         return answer
 
     @api.model
-    def delete_messages(self, index_ids):
-        rows = self._rows(index_ids)
+    def delete_messages(self, index_ids, conversations=False):
+        rows = self._changed(index_ids, conversations)
         answer = bulk.delete(rows)
         sync.request_sync(rows.account_id)
         return answer
 
     @api.model
-    def update_tags(self, index_ids, tag_ids):
-        return bulk.update_tags(self._rows(index_ids), self._tags(tag_ids))
+    def update_tags(self, index_ids, tag_ids, conversations=False):
+        return bulk.update_tags(self._changed(index_ids, conversations), self._tags(tag_ids))
 
     @api.model
     def undo_change(self, undo_token):

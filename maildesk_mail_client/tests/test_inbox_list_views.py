@@ -198,6 +198,25 @@ class TestInboxListViews(MailDeskFixture, TransactionCase):
                 "delete", 6, **view)
 
     # -- undo --------------------------------------------------------------------------------
+    def test_a_change_to_a_conversation_acts_on_all_of_it_in_that_folder(self):
+        first = self.mail("Question", 1)
+        second = self.mail("Re: Question", 2, thread_id=first.thread_id)
+        in_sent = self.mail("Re: Question (my reply)", 3, folder=self.sent, thread_id=first.thread_id)
+        other = self.mail("Other", 2)
+        self.env["ir.config_parameter"].set_param("maildesk.undo_change_seconds", 30)
+        answer = self.Sync.set_flags(second.ids, is_read=True, conversations=True)
+        self.assertEqual(answer["changed"], 2)
+        self.assertEqual((first.is_read, second.is_read, other.is_read), (True, True, False))
+        self.assertFalse(in_sent.is_read, "the conversation in this folder, not the reply in Sent")
+        self.Sync.undo_change(answer["undo_token"])
+        self.assertEqual((first.is_read, second.is_read), (False, False))
+        self.Sync.delete_messages(second.ids, conversations=True)
+        self.assertEqual(self.subjects(folder_id=self.support_inbox.id), ["Other"],
+                         "no older message of the conversation is left behind in the list")
+        self.assertFalse(in_sent.pending_delete)
+        self.assertEqual(self.Sync.set_flags(other.ids, is_starred=True)["changed"], 1,
+                         "without the flag an id is one message")
+
     def test_undo_restores_read_star_and_tags_as_they_were(self):
         read, unread = self.mail("Read", 1, is_read=True), self.mail("Unread", 2)
         tag, other_tag = self.make_tag(), self.make_tag()

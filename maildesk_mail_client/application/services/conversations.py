@@ -54,3 +54,17 @@ def _sent_by(env, account, rows):
     drafts = env["maildesk.draft"].search([("account_id", "=", account.id),
                                            ("outgoing_message_id", "in", ids)])
     return {d.outgoing_message_id: d.user_id for d in drafts}
+
+
+def whole(rows):
+    """``rows`` with the other visible messages of their conversations in the same folders, as
+    the caller may read them: what a change to a conversation of the list acts on."""
+    threaded = rows.filtered("thread_id")
+    if not threaded:
+        return rows
+    Index = rows.env["maildesk.message_index"]
+    wanted = {(r.folder_id.id, r.thread_id) for r in threaded}
+    found = Index.search([("folder_id", "in", threaded.folder_id.ids),
+                          ("thread_id", "in", list({t for _f, t in wanted})),
+                          *queries.VISIBLE], limit=MAX_MESSAGES * len(wanted))
+    return rows | found.filtered(lambda r: (r.folder_id.id, r.thread_id) in wanted)

@@ -16,6 +16,7 @@ const ACTION_METHODS = {
     move: ["move_messages", {}],
     tag: ["update_tags", {}],
 };
+const STAR_ACTIONS = new Set(["star", "unstar"]);
 /** Actions after which the row leaves the folder shown. */
 const REMOVING = new Set(["archive", "delete", "move"]);
 
@@ -535,7 +536,11 @@ export class InboxStore {
                     tag_ids: extra.tagIds || null,
                 });
             } else {
-                const kwargs = { index_ids: ids, ...values };
+                // A row of the conversation list stands for its conversation in that folder
+                // (archiving it archives all of it); a star belongs to one message, as in Gmail.
+                const conversations =
+                    extra.conversations ?? (this.state.query.threaded && !STAR_ACTIONS.has(action));
+                const kwargs = { index_ids: ids, ...values, conversations };
                 if (action === "move") {
                     kwargs.target_folder_id = extra.targetFolderId;
                 }

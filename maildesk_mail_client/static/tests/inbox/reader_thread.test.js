@@ -101,11 +101,12 @@ test("star and mark unread go through the store", async () => {
     await waitFor(".o_maildesk_message[data-id='1'] .o_maildesk_star");
     await click(".o_maildesk_message[data-id='1'] .o_maildesk_star");
     await settle();
-    expect(callsTo(calls, "set_flags")[0].kwargs).toEqual({ index_ids: [1], is_starred: true });
+    expect(callsTo(calls, "set_flags")[0].kwargs).toEqual({ index_ids: [1], is_starred: true, conversations: false });
     expect(".o_maildesk_message[data-id='1'] .o_maildesk_star i").toHaveClass("fa-star");
     await click(".o_maildesk_reading_toolbar button[data-action='unread']");
     await settle();
-    expect(callsTo(calls, "set_flags")[1].kwargs).toEqual({ index_ids: [1], is_read: false });
+    // "not read yet" is said of the conversation, as in Gmail
+    expect(callsTo(calls, "set_flags")[1].kwargs).toEqual({ index_ids: [1], is_read: false, conversations: true });
     expect(store.state.openMessageId).toBe(null);
 });
 

@@ -79,11 +79,14 @@ test("j/k move, x selects, s stars, e archives and # deletes the row under the c
     await press("s");
     await settle();
     expect(".o_maildesk_row[data-id='2']").toHaveClass("o_maildesk_starred");
-    expect(callsTo(calls, "set_flags").at(-1).kwargs).toEqual({ index_ids: [2], is_starred: true });
+    // a star is one message's, even in the conversation list
+    expect(callsTo(calls, "set_flags").at(-1).kwargs).toEqual({ index_ids: [2], is_starred: true, conversations: false });
     await press("e");
     await settle();
     expect(".o_maildesk_row[data-id='2']").toHaveCount(0);
     expect(callsTo(calls, "archive_messages").at(-1).kwargs.index_ids).toEqual([2]);
+    // archiving a row of the conversation list archives the whole conversation
+    expect(callsTo(calls, "archive_messages").at(-1).kwargs.conversations).toBe(true);
     // the cursor stays at the same place: now on the next row
     expect(".o_maildesk_cursor").toHaveAttribute("data-id", "3");
     await press("#");
