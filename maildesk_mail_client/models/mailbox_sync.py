@@ -72,10 +72,20 @@ class MailboxSync(models.AbstractModel):
         }
         if account.connection_state not in titles:
             return False
-        action = self.env._("Ask a Mailbox Admin to check the password or sign in again.") \
-            if account.connection_state in ("auth_failed", "reauth_required") \
-            else self.env._("MailDesk tries again by itself; Sync Now tries at once.")
-        return {"title": titles[account.connection_state], "action": action}
+        if account.connection_state in ("auth_failed", "reauth_required"):
+            if self.env.user.has_group("maildesk_mail_client.group_mailbox_admin"):
+                return {"title": titles[account.connection_state],
+                        "message": self.env._("Check the password or sign in again on the "
+                                              "mailbox's form."),
+                        "action": "open_account", "action_label": self.env._("Open the mailbox")}
+            return {"title": titles[account.connection_state],
+                    "message": self.env._("Ask a Mailbox Admin to check the password or sign in "
+                                          "again. Mail already here stays readable."),
+                    "action": False, "action_label": False}
+        return {"title": titles[account.connection_state],
+                "message": self.env._("MailDesk tries again by itself. Mail already here stays "
+                                      "readable."),
+                "action": "sync_now", "action_label": self.env._("Sync Now")}
 
     def _first_sync(self, account):
         folders = self.env["mailbox.folder"].search(

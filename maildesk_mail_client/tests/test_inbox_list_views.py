@@ -68,6 +68,20 @@ class TestInboxListViews(MailDeskFixture, TransactionCase):
         with self.assertRaises(AccessError):
             self.Sync.get_unread_counts([self.personal.id])
 
+    def test_a_mailbox_in_trouble_says_what_to_do_to_whom(self):
+        self.support.sudo().connection_state = "unreachable"
+        problem = {a["id"]: a for a in self.Sync.get_account_list()}[self.support.id]["problem"]
+        self.assertEqual((problem["title"], problem["action"]), ("Server unreachable", "sync_now"))
+        self.support.sudo().connection_state = "auth_failed"
+        problem = {a["id"]: a for a in self.Sync.get_account_list()}[self.support.id]["problem"]
+        self.assertFalse(problem["action"], "a Mailbox User cannot fix the password")
+        self.assertIn("Ask a Mailbox Admin", problem["message"])
+        admin = self.env["mailbox.sync"].with_user(self.admin)
+        problem = {a["id"]: a for a in admin.get_account_list()}[self.support.id]["problem"]
+        self.assertEqual(problem["action"], "open_account")
+        self.support.sudo().connection_state = "connected"
+        self.assertFalse({a["id"]: a for a in self.Sync.get_account_list()}[self.support.id]["problem"])
+
     def test_conversations_are_one_row_with_their_size_and_unread_count(self):
         first = self.mail("Question", 1, is_read=True)
         thread = first.thread_id

@@ -181,10 +181,14 @@ export class MaildeskInbox extends Component {
         }
     }
 
+    /** Heartbeat of the open inbox. While a conversation is open its reading pane pings
+     * instead (with its viewing / replying mode): two pingers would disagree on the mode and
+     * announce a change to the teammates every time. */
     ping() {
-        const indexId = this.state.openMessageId || false;
-        const mode = this.state.composer && this.state.composer.mode !== "new" ? "replying" : "viewing";
-        this.store.rpc("presence_ping", { index_id: indexId, mode }).catch(() => {});
+        if (this.state.openMessageId) {
+            return;
+        }
+        this.store.rpc("presence_ping", { index_id: false, mode: "viewing" }).catch(() => {});
     }
 
     get title() {

@@ -36,10 +36,22 @@ test("the sidebar shows All Mailboxes with the sum of the inboxes, folders and a
     await waitFor(".o_maildesk_folder_all .o_maildesk_unread_count:contains(10)");
     expect(".o_maildesk_account[data-account-id='1'] .o_maildesk_folder[data-folder-id]").toHaveCount(4);
     expect(".o_maildesk_folder[data-folder-id='10'] .o_maildesk_unread_count").toHaveText("7");
-    expect(".o_maildesk_account[data-account-id='2'] .o_maildesk_account_problem").toHaveText(/Sign-in failed/);
+    expect(".o_maildesk_account[data-account-id='2'] .o_maildesk_account_problem").toHaveText(/Server unreachable/);
     expect(".o_maildesk_account[data-account-id='2'] .o_maildesk_first_sync").toHaveText(/40%/);
     expect(".o_maildesk_account[data-account-id='1'] .o_maildesk_account_problem").toHaveCount(0);
     await waitFor(".o_maildesk_tag_link:contains(Urgent)");
+});
+
+test("a mailbox that cannot sync offers Sync Now, which asks the server for a sync", async () => {
+    const { calls } = fakeMailboxSync();
+    await mountInbox();
+    await waitFor(".o_maildesk_account[data-account-id='2'] .o_maildesk_problem_action");
+    const before = callsTo(calls, "poll_for_updates").length;
+    await contains(".o_maildesk_account[data-account-id='2'] .o_maildesk_problem_action:contains(Sync Now)").click();
+    await settle();
+    const polls = callsTo(calls, "poll_for_updates");
+    expect(polls.length).toBe(before + 1);
+    expect(polls.at(-1).kwargs).toEqual({ account_id: 2 });
 });
 
 test("opening a folder asks the server for that folder", async () => {

@@ -35,8 +35,9 @@ export const ACCOUNTS = [
       is_member: true, connection_state: "connected", last_error: false, last_sync_at: false,
       unread_inbox: 7, problem: false, first_sync: false },
     { id: 2, name: "Sales", email: "sales@example.com", provider: "imap", is_shared: false,
-      is_member: true, connection_state: "auth_failed", last_error: "Sign-in failed", last_sync_at: false,
-      unread_inbox: 3, problem: { title: "Sign-in failed", action: "Sign in again" }, first_sync: { progress: 40 } },
+      is_member: true, connection_state: "unreachable", last_error: "Connection refused", last_sync_at: false,
+      unread_inbox: 3, problem: { title: "Server unreachable", message: "MailDesk tries again by itself.",
+                 action: "sync_now", action_label: "Sync Now" }, first_sync: { progress: 40 } },
 ];
 
 export const TREES = {

@@ -1,6 +1,7 @@
 import { Component, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { useService } from "@web/core/utils/hooks";
+import { errorMessage } from "../store";
 
 const FOLDER_ICONS = {
     inbox: "fa-inbox",
@@ -52,22 +53,23 @@ export class Sidebar extends Component {
         }
         if (account.problem === undefined && PROBLEM_STATES.has(account.connection_state)) {
             return {
-                title: account.last_error || _t("This mailbox cannot sync."),
-                action: _t("Check the mailbox's connection settings."),
+                title: _t("This mailbox cannot sync."),
+                message: account.last_error || "",
+                action: false,
             };
         }
         return false;
     }
 
-    problemAction(problem) {
-        const label = typeof problem.action === "string" ? problem.action : problem.action?.name;
-        return label || _t("Open the mailbox");
-    }
-
-    runProblemAction(account, problem) {
-        if (problem.action && typeof problem.action === "object" && problem.action.type) {
-            this.action.doAction(problem.action);
-        } else {
+    async runProblemAction(account, problem) {
+        if (problem.action === "sync_now") {
+            try {
+                await this.props.store.rpc("poll_for_updates", { account_id: account.id });
+                this.props.store.notify(_t("MailDesk is trying %s again now.", account.name), "info");
+            } catch (error) {
+                this.props.store.notify(errorMessage(error), "danger");
+            }
+        } else if (problem.action === "open_account") {
             this.action.doAction({
                 type: "ir.actions.act_window",
                 res_model: "mailbox.account",
