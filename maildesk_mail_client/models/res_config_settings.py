@@ -53,6 +53,9 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
+        # set_values is public over JSON-RPC: an empty record would skip Settings' own checks
+        inbox_settings.require_admin(self.env)
+        self.ensure_one()
         super().set_values()
         inbox_settings.save(self.env, self.maildesk_undo_send_seconds,
                             self.maildesk_body_cache_days, self.maildesk_sync_interval_minutes)

@@ -95,10 +95,14 @@ class TestSettingsOverJsonRpc(SettingsMixin, HttpCase):
                 for model, method, args, kwargs in (
                         ("res.config.settings", "web_save", [[], VALUES], {"specification": {}}),
                         ("res.config.settings", "create", [VALUES], {}),
+                        # set_values is public: called on no record it must not save anyway
+                        ("res.config.settings", "set_values", [[]], {}),
                         ("ir.config_parameter", "set_param", [sending.UNDO_PARAM, "0"], {})):
                     _result, error = self.rpc(model, method, *args, **kwargs)
                     self.assertEqual(error and error[0], "odoo.exceptions.AccessError",
                                      f"{model}.{method}")
+        self.assertEqual(self.inbox_settings(self.member)["undo_send_seconds"], 10,
+                         "nothing was changed by the refused calls")
         self.authenticate("md_member", "md_member")
         answer, error = self.rpc("mailbox.sync", "get_inbox_settings")
         self.assertIsNone(error)

@@ -4,6 +4,8 @@ Each value lives where the code that uses it reads it: the undo delay and the bo
 lifetime in ``ir.config_parameter`` (``sending``, ``bodies``), remote images by default too
 (``live``), and how often mailboxes sync in the sync cron's own interval.
 """
+from odoo.exceptions import AccessError
+
 from . import bodies, live, sending
 
 SYNC_CRON = "maildesk_mail_client.ir_cron_sync_mailboxes"
@@ -32,10 +34,18 @@ def set_sync_interval_minutes(env, minutes):
         cron.write({"interval_number": minutes, "interval_type": "minutes"})
 
 
+def require_admin(env):
+    if not env.is_admin():
+        raise AccessError(env._("Only administrators can change MailDesk's settings."))
+
+
 def save(env, undo_send_seconds, body_cache_days, sync_interval_minutes):
-    """Store the numbers of Settings > MailDesk (the caller is Settings: administrators only)."""
-    # sudo: as Odoo's own config_parameter fields do; res.config.settings.execute() lets only
-    # administrators get here.
+    """Store the numbers of Settings > MailDesk, for a Settings administrator only.
+
+    Checked here and not left to ``res.config.settings.execute()``: ``set_values`` is public
+    over JSON-RPC, and any user may call it on an empty settings record."""
+    require_admin(env)
+    # sudo: as Odoo's own config_parameter fields do, for the administrator checked above.
     params = env["ir.config_parameter"].sudo()
     params.set_param(sending.UNDO_PARAM, str(undo_send_seconds))
     params.set_param(bodies.CACHE_PARAM, str(body_cache_days))
