@@ -327,6 +327,8 @@ class MailboxSync(models.AbstractModel):
         else:
             mailbox_access.require_account(self.env, vals.get("account_id"))
             draft = Draft.create(dict(vals, client_token=token or False))
+        if "attachment_ids" in vals:
+            composing.adopt_attachments(draft)
         return draft.id
 
     @api.model

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from ..application.services import bodies
+from ..application.services import bodies, composing, live
 
 
 def _in_one_hour(_model=None):
@@ -27,4 +27,7 @@ class MaildeskUiCache(models.Model):
 
     @api.model
     def _cron_cleanup_expired_cache(self):
-        return bodies.cleanup_expired(self.env)
+        """Daily housekeeping: expired bodies, forwarded copies no draft took, old openings."""
+        return {"bodies": bodies.cleanup_expired(self.env),
+                "attachments": composing.remove_orphan_attachments(self.env),
+                "openings": live.forget_old_openings(self.env)}

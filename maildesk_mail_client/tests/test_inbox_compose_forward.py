@@ -79,3 +79,24 @@ class TestInboxComposeForward(ImapCase):
         # and a user who cannot read the message cannot prepare its forward at all
         with self.assertRaises(AccessError):
             self.env["mailbox.sync"].with_user(self.outsider).prepare_forward(self.original.id)
+
+    def test_a_saved_forward_owns_its_copies_and_an_abandoned_one_is_cleaned_up(self):
+        colleague = self.admin  # a Mailbox Admin on this mailbox, reading the shared draft
+        self.account.access_user_ids |= colleague
+        kept = self.Sync.prepare_forward(self.original.id)
+        draft_id = self.Sync.save_draft(account_id=kept["account_id"], subject=kept["subject"],
+                                        attachment_ids=kept["attachment_ids"])
+        attachment = self.env["ir.attachment"].browse(kept["attachment_ids"])
+        self.assertEqual((attachment.res_model, attachment.res_id), ("maildesk.draft", draft_id))
+        self.assertEqual(attachment.with_user(colleague).raw, b"%PDF-1.4 figures",
+                         "the team working the draft can open what it carries")
+        abandoned = self.env["ir.attachment"].browse(
+            self.Sync.prepare_forward(self.original.id)["attachment_ids"])
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE ir_attachment SET create_date = now() - interval '2 days' "
+                            "WHERE id IN %s", [tuple((attachment | abandoned).ids)])
+        self.env["maildesk.ui_cache"]._cron_cleanup_expired_cache()
+        self.assertFalse(abandoned.exists(), "a forward closed unsaved leaves nothing behind")
+        self.assertTrue(attachment.exists(), "a draft's attachments stay")
+        self.Sync.delete_draft(draft_id)
+        self.assertFalse(attachment.exists(), "and go with the draft")

@@ -83,3 +83,28 @@ def forwarded_attachments(row, listed):
                        "mimetype": mimetype or "application/octet-stream",
                        "res_model": "maildesk.draft", "res_id": False})
     return Attachment.create(values) if values else Attachment
+
+
+ORPHAN_AFTER_HOURS = 24  # a forward never saved leaves its copies this long
+
+
+def adopt_attachments(draft):
+    """The forwarded copies a draft now carries become the draft's own (``res_id``): its
+    mailbox's members can then open them, and deleting the draft deletes them."""
+    env = draft.env
+    loose = draft.attachment_ids.filtered(
+        lambda a: a.res_model == draft._name and not a.res_id and a.create_uid == env.user)
+    if loose:
+        loose.write({"res_id": draft.id})
+
+
+def remove_orphan_attachments(env, batch=1000):
+    """Forwarded copies no draft took (the composer was closed unsaved); how many went."""
+    cutoff = fields.Datetime.subtract(fields.Datetime.now(), hours=ORPHAN_AFTER_HOURS)
+    # sudo: housekeeping of the cron; these copies belong to no record anyone can reach.
+    orphans = env["ir.attachment"].sudo().search(
+        [("res_model", "=", "maildesk.draft"), ("res_id", "in", [0, False]),
+         ("create_date", "<", cutoff)], limit=batch)
+    count = len(orphans)
+    orphans.unlink()
+    return count

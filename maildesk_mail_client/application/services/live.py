@@ -317,3 +317,14 @@ def allow_remote_images_from(env, index_id):
         VALUES (%s, %s, now() AT TIME ZONE 'UTC') ON CONFLICT DO NOTHING
     """, [env.uid, sender])
     return True
+
+
+OPENED_KEPT_DAYS = 60  # "opened" only matters for mail newer than a reply being written
+
+
+def forget_old_openings(env):
+    """Drop the record of messages opened long ago; how many rows went."""
+    env.cr.execute("""DELETE FROM maildesk_message_opened
+                       WHERE opened_at < (now() AT TIME ZONE 'UTC') - make_interval(days => %s)""",
+                   [OPENED_KEPT_DAYS])
+    return env.cr.rowcount
