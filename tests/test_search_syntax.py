@@ -73,3 +73,9 @@ def test_hostile_random_input_never_raises():
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
         assert isinstance(parse(text), SearchQuery)
+
+
+def test_a_lone_surrogate_from_json_is_dropped_not_an_error():
+    query = parse("invoice \ud800 from:\udfffmüller")
+    assert query.words == ["invoice"] and query.from_ == ["müller"]
+    " ".join(query.words + query.from_).encode("utf-8")  # the database can take it

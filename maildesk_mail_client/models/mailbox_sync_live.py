@@ -34,7 +34,8 @@ class MailboxSync(models.AbstractModel):
 
     @api.model
     def get_message(self, index_id, allow_remote_images=False, mark_read=True):
-        trusted = live.remote_images_trusted(self.env, index_id)
+        row = self._rows([index_id])  # refused here, as the facade would, before anything else
+        trusted = live.remote_images_trusted(self.env, row.id)
         answer = super().get_message(index_id, allow_remote_images=bool(allow_remote_images)
                                      or trusted, mark_read=mark_read)
         live.record_opened(self.env, answer["id"])

@@ -231,6 +231,24 @@ class TestInboxListViews(MailDeskFixture, TransactionCase):
         self.assertEqual(self.Sync.set_flags(other.ids, is_starred=True)["changed"], 1,
                          "without the flag an id is one message")
 
+    def test_a_long_conversation_is_changed_whole_and_mail_forging_my_address_is_not_mine(self):
+        first = self.mail("Long thread", 1, from_addr=self.member.email)
+        for n in range(260):
+            self.mail(f"Re: Long thread {n}", 2, thread_id=first.thread_id)
+        messages = self.Sync.get_thread(first.id)["messages"]
+        self.assertFalse(any(m["is_own"] for m in messages),
+                         "anyone can write my address in From: in a shared mailbox")
+        answer = self.Sync.set_flags(first.ids, is_read=True, conversations=True)
+        self.assertEqual(answer["changed"], 261, "all of it, however long")
+
+    def test_odd_values_from_the_browser_are_refused_or_clamped_not_errors(self):
+        self.mail("Only one", 1)
+        page = self.Sync.message_search_load(offset=2 ** 63 - 1)
+        self.assertEqual(page["records"], [])
+        with self.assertRaises(AccessError):
+            self.Sync.get_message("not-an-id")
+        self.assertEqual(self.subjects(search="only \ud800"), ["Only one"])
+
     def test_undo_restores_read_star_and_tags_as_they_were(self):
         read, unread = self.mail("Read", 1, is_read=True), self.mail("Unread", 2)
         tag, other_tag = self.make_tag(), self.make_tag()

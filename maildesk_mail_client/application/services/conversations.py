@@ -4,7 +4,8 @@ from odoo.tools import SQL
 
 from . import mailbox_queries as queries
 
-MAX_MESSAGES = 200  # the newest ones of a longer conversation
+MAX_MESSAGES = 200  # the newest ones of a longer conversation are shown
+MAX_CHANGED = 100_000  # a change to conversations acts on all their messages, up to this
 
 
 def thread(row):
@@ -35,9 +36,12 @@ def thread(row):
         folder_type = message.folder_id.folder_type
         if sender:  # sent through MailDesk: we know which teammate wrote it
             is_own = sender == env.user
-        else:
-            is_own = bool(own_address) and (message.from_addr or "").lower() == own_address \
-                or (personal and folder_type in ("sent", "drafts"))
+        elif personal:  # anybody can write the user's address in a From: line, so only
+            # in a mailbox of their own does it, or the Sent folder, say the mail is theirs
+            is_own = folder_type in ("sent", "drafts") or (
+                bool(own_address) and (message.from_addr or "").lower() == own_address)
+        else:  # a shared mailbox: only MailDesk's own record of who sent it says so
+            is_own = False
         card.update(folder_type=folder_type, is_own=is_own,
                     sent_by=sender.name if sender and not is_own else False)
         messages.append(card)
@@ -66,5 +70,5 @@ def whole(rows):
     wanted = {(r.folder_id.id, r.thread_id) for r in threaded}
     found = Index.search([("folder_id", "in", threaded.folder_id.ids),
                           ("thread_id", "in", list({t for _f, t in wanted})),
-                          *queries.VISIBLE], limit=MAX_MESSAGES * len(wanted))
+                          *queries.VISIBLE], limit=MAX_CHANGED)
     return rows | found.filtered(lambda r: (r.folder_id.id, r.thread_id) in wanted)

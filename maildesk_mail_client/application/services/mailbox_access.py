@@ -16,7 +16,10 @@ def require_readable(env, model, ids, refusal):
     A record the user may not read gets the same answer as one that does not exist, so ids
     of other people's mailboxes, folders and messages are not revealed.
     """
-    ids = list(dict.fromkeys(int(i or 0) for i in ids))  # a list that names an id twice is fine
+    try:  # a list that names an id twice is fine; one that is no id is refused like the rest
+        ids = list(dict.fromkeys(int(i or 0) for i in ids))
+    except (TypeError, ValueError):
+        raise AccessError(refusal) from None
     records = env[model].browse(ids)
     try:
         records.check_access("read")

@@ -19,6 +19,7 @@ from . import search_syntax
 
 MAX_PAGE = 200
 COUNT_CAP = 1000  # messages counted exactly; more are estimated (counting costs more than the page)
+MAX_OFFSET = 10_000_000  # beyond any mailbox; keeps offset + limit inside PostgreSQL's bigint
 SEEK_FROM = 2000  # offsets from here: find the page's sort key first (see _page_by_date)
 KEY_ORDERS = ("date_desc", "date_asc")
 SAMPLE = 200  # newest messages looked at to estimate how many conversations a big view has
@@ -211,7 +212,7 @@ def page(env, base, filters, search, offset=0, limit=40, order="date_desc", thre
     Index = env["maildesk.message_index"]
     domain = build_domain(base, filters or {}, search)
     limit = max(1, min(int(limit or 40), MAX_PAGE))
-    offset = max(0, int(offset or 0))
+    offset = min(max(0, int(offset or 0)), MAX_OFFSET)
     folder_ids = _folder_ids(base)
     if order in KEY_ORDERS and folder_ids is not None:
         ids = _page_by_date(env, folder_ids, domain[len(base):], order, threaded, offset, limit)

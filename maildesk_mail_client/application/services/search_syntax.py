@@ -55,7 +55,8 @@ def _day(text):
 
 def _clean(text):
     # control characters never belong in a search; whitespace is folded
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())[:MAX_TERM]
+    # lone surrogates (possible in JSON) cannot be encoded for the database: dropped too
+    return " ".join(re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", " ", text).split())[:MAX_TERM]
 
 
 def parse(text):
