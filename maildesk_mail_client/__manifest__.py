@@ -2,7 +2,7 @@
     "name": "MailDesk: Email Client & Shared Inbox",
     "summary": "Read, answer and organise Gmail, Outlook and IMAP mailboxes inside Odoo, "
                "with shared team mailboxes behind Odoo's access control.",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Productivity/MailDesk",
     "license": "LGPL-3",
     "author": "MailDesk contributors",
