@@ -98,3 +98,67 @@ def test_changes_applied_over_a_connection_cut_at_any_point_all_reach_the_server
         _assert_server_has(dovecot, user, expected, f"cut after {cut} of {total} bytes")
         harness.assert_index_equals_server(odoo_db, dovecot, account_id, user)
     assert cuts >= 8, f"only {cuts} runs were cut"
+
+
+def _held_archive(odoo_db, dovecot):
+    """A mailbox with one message, archived through the inbox with a long undo window."""
+    account_id, user = harness.make_account(odoo_db, dovecot)
+    dovecot.deliver(user, harness.message(0, subject="M0"))
+    assert _sync(odoo_db, account_id).result["status"] == "ok"
+    with odoo_db.env() as env:
+        env["ir.config_parameter"].set_param("maildesk.undo_change_seconds", 30)
+        row = env["maildesk.message_index"].search([("account_id", "=", account_id)])
+        token = env["mailbox.sync"].archive_messages(row.ids)["undo_token"]
+        state_id = env["maildesk.email_state"].search([("index_id", "=", row.id)]).id
+    return account_id, user, token, state_id
+
+
+def _make_due(odoo_db, state_id):
+    odoo_db.sql("UPDATE maildesk_email_state SET next_try_at = NULL WHERE id = %s", [state_id])
+
+
+def _folders_holding_mail(dovecot, user):
+    return sorted(folder for (folder, _uid) in harness.server_snapshot(dovecot, user))
+
+
+def test_an_undo_while_the_engine_tells_the_server_is_refused_not_claimed(odoo_db, dovecot):
+    from odoo.exceptions import UserError  # noqa: PLC0415
+
+    account_id, user, token, state_id = _held_archive(odoo_db, dovecot)
+    # the engine holds the change's row from reading it until the server has the MOVE
+    with odoo_db.registry.cursor() as engine:
+        engine.execute("SELECT id FROM maildesk_email_state WHERE id = %s FOR UPDATE", [state_id])
+        with odoo_db.env() as env:
+            try:
+                env["mailbox.sync"].undo_change(token)
+            except UserError as refused:
+                assert "Too late" in str(refused)
+            else:
+                raise AssertionError("undo claimed a change the engine was making")
+        engine.rollback()
+    with odoo_db.env() as env:  # the engine let go without making it: now undo works
+        assert env["mailbox.sync"].undo_change(token) == {"undone": 1}
+    _make_due(odoo_db, state_id)
+    assert _sync(odoo_db, account_id).result["status"] == "ok"
+    assert _folders_holding_mail(dovecot, user) == ["INBOX"], "undone: the server never moved it"
+
+
+def test_a_move_undone_while_the_engine_waits_for_it_never_reaches_the_server(odoo_db, dovecot):
+    account_id, user, _token, state_id = _held_archive(odoo_db, dovecot)
+    _make_due(odoo_db, state_id)
+    with odoo_db.registry.cursor() as undo:  # an undo in progress holds the row
+        undo.execute("SELECT id FROM maildesk_email_state WHERE id = %s FOR UPDATE", [state_id])
+        worker = harness.Worker(odoo_db.db, "call", "sync.sync_account",
+                                f"[{account_id}, 240, 2]").start()
+        harness.wait_until(lambda: odoo_db.sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = %s", [odoo_db.db])[0][0])
+        undo.execute("""UPDATE maildesk_email_state SET place_intent = NULL,
+                        target_folder_id = NULL WHERE id = %s""", [state_id])
+        undo.execute("""UPDATE maildesk_message_index SET pending_move_to_id = NULL
+                         WHERE id = (SELECT index_id FROM maildesk_email_state WHERE id = %s)""",
+                     [state_id])
+        undo.commit()
+    worker.wait()
+    assert _sync(odoo_db, account_id).result["status"] == "ok"
+    assert _folders_holding_mail(dovecot, user) == ["INBOX"], "the engine made a move that was undone"

@@ -15,6 +15,8 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import fields
 from odoo.exceptions import UserError
 
@@ -123,11 +125,40 @@ def record_delete(rows):
     live.rows_changed(rows)
 
 
+def _lock_still_placed(env, states, key):
+    """Lock a move or delete group's state rows until this transaction ends (the server call
+    included), so that an undo cannot clear them while the server is being told; return those
+    whose intent is still the group's (an undo may have cleared it since they were read)."""
+    env.cr.execute("SELECT id FROM maildesk_email_state WHERE id IN %s FOR UPDATE",
+                   [tuple(states.ids)])
+    states.invalidate_recordset()
+    intent = key[0]
+    return states.exists().filtered(
+        lambda s: s.place_intent == intent and (intent == "delete" or s.target_folder_id.id == key[2]))
+
+
+def _lock_for_undo(env, states):
+    """Take the state rows for an undo, or say it is too late: the engine holds them while it
+    tells the server, and an undo then would claim a change the server is making anyway."""
+    if not states:
+        return
+    try:
+        with env.cr.savepoint(flush=False):
+            env.cr.execute("SELECT id FROM maildesk_email_state WHERE id IN %s FOR UPDATE NOWAIT",
+                           [tuple(states.ids)])
+    except psycopg2.errors.LockNotAvailable:
+        raise UserError(env._("Too late to undo: the mail server is receiving this change right "
+                              "now.")) from None
+    states.invalidate_recordset()
+
+
 def unrecord_place(rows, intent, target=None):
     """Undo a move (to ``target``) or delete not yet made on the server: the rows whose
     intent is still exactly that get no place intent and show where they are again.
     Returns those rows; the others were applied (or changed again) meanwhile."""
     states = _states_for(rows)
+    _lock_for_undo(rows.env, rows.env["maildesk.email_state"].sudo().browse(
+        [s.id for s in states.values()]))
     undone = rows.browse()
     for row in rows:
         state = states[row.id]
@@ -182,6 +213,10 @@ def apply_pending(env, account, provider, commit):
     applied = 0
     # Flags first: a message's flags must reach its current folder before it moves away.
     for key, states in sorted(groups.items(), key=lambda item: item[0][0] != "flags"):
+        if key[0] != "flags":
+            states = _lock_still_placed(env, states, key)
+            if not states:
+                continue  # undone meanwhile
         rows = states.index_id
         folder = rows.folder_id[:1]
         uids = [r.uid for r in rows if r.uid.isdigit()]
