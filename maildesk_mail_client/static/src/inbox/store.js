@@ -184,7 +184,7 @@ export class InboxStore {
         this.state.openMessageId = id || null;
         const index = this.indexOf(id);
         if (index >= 0) {
-            this.state.cursor = index;
+            this.setCursor(index);
             const row = this.rowAt(index);
             if (row && !row.is_read) {
                 row.is_read = true; // get_message marks it read on the server (members only)
@@ -204,7 +204,7 @@ export class InboxStore {
             return;
         }
         const next = Math.min(total - 1, Math.max(0, this.state.cursor + delta));
-        this.state.cursor = next;
+        this.setCursor(next);
         const row = this.rowAt(next);
         if (this.state.openMessageId && row) {
             this.openMessage(row.id);
@@ -218,6 +218,23 @@ export class InboxStore {
 
     previousMessage() {
         return this.moveCursor(-1);
+    }
+
+    /** The keyboard's row, remembered by id too: rows move when others leave or arrive. */
+    setCursor(index) {
+        this.state.cursor = index;
+        this.cursorId = index >= 0 ? this.rowAt(index)?.id ?? null : null;
+    }
+
+    /** After the list changed under it, the cursor goes back to its row, wherever it is now. */
+    realignCursor() {
+        const id = this.cursorId ?? this.state.openMessageId;
+        if (id) {
+            const index = this.indexOf(id);
+            if (index >= 0) {
+                this.state.cursor = index;
+            }
+        }
     }
 
     get cursorRow() {
@@ -278,7 +295,7 @@ export class InboxStore {
         list.pages = {};
         list.loaded = false;
         list.version++;
-        this.state.cursor = -1;
+        this.setCursor(-1);
         await this.fetchPage(0, { signal: this.searchController.signal });
     }
 
@@ -371,6 +388,7 @@ export class InboxStore {
             }
         }
         await Promise.all([...keep].map((p) => this.fetchPage(p)));
+        this.realignCursor();
         await this.refreshCounts();
     }
 
@@ -592,6 +610,7 @@ export class InboxStore {
             // Rows after a removed one moved up: pages that are not fully loaded are asked again.
             this.state.list.total = Math.max(0, this.state.list.total - rows.length);
             this.state.list.version++;
+            this.realignCursor();
             if (wanted.has(this.state.openMessageId)) {
                 this.state.openMessageId = null;
                 this.setRoute({ messageId: null });

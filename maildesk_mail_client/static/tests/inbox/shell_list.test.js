@@ -1,9 +1,9 @@
 import { describe, expect, test } from "@odoo/hoot";
-import { animationFrame, queryAll, queryOne, waitFor } from "@odoo/hoot-dom";
+import { animationFrame, press, queryAll, queryOne, waitFor } from "@odoo/hoot-dom";
 import { defineMailModels } from "@mail/../tests/mail_test_helpers";
 import { contains, mockService } from "@web/../tests/web_test_helpers";
 import { ROW_HEIGHT } from "@maildesk_mail_client/inbox/message_list/message_list";
-import { callsTo, fakeMailboxSync, mountInbox } from "./shell_test_helpers";
+import { callsTo, fakeMailboxSync, makeRow, mountInbox } from "./shell_test_helpers";
 
 describe.current.tags("desktop");
 defineMailModels();
@@ -158,4 +158,49 @@ test("a maildesk/changed notification for the folder shown refreshes the list an
     await settle();
     expect(callsTo(calls, "message_search_load").length).toBe(loads);
     expect(callsTo(calls, "get_account_list").length).toBe(before + 2);
+});
+
+test("the keyboard's row stays the same message when the list changes under it", async () => {
+    const subscribers = {};
+    mockService("bus_service", {
+        isActive: true,
+        start() {},
+        subscribe(type, callback) {
+            subscribers[type] = callback;
+        },
+        unsubscribe() {},
+    });
+    const gone = new Set();
+    const { calls } = fakeMailboxSync({
+        handlers: {
+            // mail archived elsewhere (another client, a teammate) leaves the top of the list
+            message_search_load: ({ offset = 0, limit = 40 }) => {
+                const ids = [];
+                for (let id = 1; id <= 30; id++) {
+                    if (!gone.has(id)) {
+                        ids.push(id);
+                    }
+                }
+                const records = ids.slice(offset, offset + limit).map((id) => makeRow(id));
+                return { records, total: ids.length, total_is_estimate: false,
+                         hasMore: offset + limit < ids.length, offset, limit };
+            },
+        },
+    });
+    await mountInbox({ folder: "10" });
+    await waitFor(".o_maildesk_row[data-id='1']");
+    await press("j");
+    await press("j");
+    await press("j");
+    await animationFrame();
+    expect(".o_maildesk_cursor").toHaveAttribute("data-id", "3");
+    gone.add(1);
+    subscribers["maildesk/changed"]({ account_id: 1, folder_ids: [10] });
+    await waitFor(".o_maildesk_row[data-index='0'][data-id='2']");
+    await settle();
+    expect(".o_maildesk_cursor").toHaveAttribute("data-id", "3");
+    await press("x");
+    await settle();
+    expect(queryAll(".o_maildesk_row.o_maildesk_selected").map((r) => r.dataset.id)).toEqual(["3"]);
+    expect(callsTo(calls, "message_search_load").length).toBeGreaterThan(1);
 });
