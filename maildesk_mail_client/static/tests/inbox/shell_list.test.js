@@ -8,6 +8,20 @@ import { callsTo, fakeMailboxSync, makeRow, mountInbox } from "./shell_test_help
 describe.current.tags("desktop");
 defineMailModels();
 
+/** A bus whose subscribers the test calls itself; returns them by notification type. */
+function mockBus() {
+    const subscribers = {};
+    mockService("bus_service", {
+        isActive: true,
+        start() {},
+        subscribe(type, callback) {
+            subscribers[type] = callback;
+        },
+        unsubscribe() {},
+    });
+    return subscribers;
+}
+
 async function settle() {
     for (let i = 0; i < 4; i++) {
         await animationFrame();
@@ -135,15 +149,7 @@ test("opening the inbox asks each mailbox for a sync and tells the server who is
 });
 
 test("a maildesk/changed notification for the folder shown refreshes the list and the counts", async () => {
-    const subscribers = {};
-    mockService("bus_service", {
-        isActive: true,
-        start() {},
-        subscribe(type, callback) {
-            subscribers[type] = callback;
-        },
-        unsubscribe() {},
-    });
+    const subscribers = mockBus();
     const { calls, state } = fakeMailboxSync({ total: 30 });
     await mountInbox({ folder: "10" });
     await waitFor(".o_maildesk_row[data-id='1']");
@@ -161,15 +167,7 @@ test("a maildesk/changed notification for the folder shown refreshes the list an
 });
 
 test("the keyboard's row stays the same message when the list changes under it", async () => {
-    const subscribers = {};
-    mockService("bus_service", {
-        isActive: true,
-        start() {},
-        subscribe(type, callback) {
-            subscribers[type] = callback;
-        },
-        unsubscribe() {},
-    });
+    const subscribers = mockBus();
     const gone = new Set();
     const { calls } = fakeMailboxSync({
         handlers: {
