@@ -157,6 +157,7 @@ def unrecord_place(rows, intent, target=None):
     intent is still exactly that get no place intent and show where they are again.
     Returns those rows; the others were applied (or changed again) meanwhile."""
     states = _states_for(rows)
+    # sudo: the state rows of rows the caller read, as _states_for hands them out.
     _lock_for_undo(rows.env, rows.env["maildesk.email_state"].sudo().browse(
         [s.id for s in states.values()]))
     undone = rows.browse()
