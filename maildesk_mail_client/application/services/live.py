@@ -9,13 +9,12 @@ res.users, queued by Odoo until the transaction commits), never to a shared chan
 Which conversation a user looks at is kept in a plain table, not in a model field: seed 003
 gives presence rows no record rule, so anything stored on them is readable by every user.
 """
-import email.utils
-import unicodedata
 from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
 
+from ...infrastructure.addresses import normalise_address
 from ...models.maildesk_ui_presence import DEFAULT_MAX_AGE_SECONDS
 from . import mailbox_access
 
@@ -273,20 +272,6 @@ def needs_confirmation(env, unseen):
 
 
 # -- remote images --------------------------------------------------------------------------------
-def normalise_address(address):
-    """One spelling per address: compatibility forms folded (NFKC), case folded, the domain
-    in its IDNA (punycode) form. Look-alike letters from other scripts stay different."""
-    bare = email.utils.parseaddr(unicodedata.normalize("NFKC", address or ""))[1]
-    local, at, domain = bare.strip().casefold().rpartition("@")
-    if not (at and local and domain):
-        return ""
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass  # not a valid IDNA name: kept as written, it matches only itself
-    return f"{local}@{domain}"
-
-
 def remote_images_default(env):
     """The admin's choice: remote images load for everyone without asking."""
     # sudo: a system setting every reader needs; nothing user-specific is read.
