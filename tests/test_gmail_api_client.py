@@ -4,8 +4,8 @@ google-api-python-client and google-auth, against the Gmail stand-in over HTTPS.
 import time
 
 import pytest
-from standins import GoogleStandIn, RecordedSleeps, ca_environment
-from standins.google import gmail_error
+from maildesk_mail_client.tests.standins import GoogleStandIn, RecordedSleeps, ca_environment
+from maildesk_mail_client.tests.standins.google import gmail_error
 
 from maildesk_mail_client.infrastructure.providers.base import AuthenticationFailed, ProviderError
 from maildesk_mail_client.infrastructure.providers.gmail_api import (

@@ -6,7 +6,7 @@ import time
 
 import pytest
 import requests
-from standins import MicrosoftStandIn, RecordedSleeps, ca_environment
+from maildesk_mail_client.tests.standins import MicrosoftStandIn, RecordedSleeps, ca_environment
 
 from maildesk_mail_client.infrastructure import oauth_flow
 from maildesk_mail_client.infrastructure.providers.base import AuthenticationFailed

@@ -11,7 +11,7 @@ Google: the PKCE verifier is derived from the state's nonce with the server secr
 needs storing between the redirect and the callback. Microsoft: msal makes its own verifier and
 nonce inside the "flow" dict it returns; the caller keeps that dict server side (never in the
 browser) until the callback, beside the state's single-use record.
-No Odoo import: tested without Odoo against the stand-ins in tests/standins/.
+No Odoo import: tested without Odoo against the stand-ins in maildesk_mail_client/tests/standins/.
 """
 
 import base64

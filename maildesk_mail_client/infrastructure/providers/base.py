@@ -20,8 +20,14 @@ class ServerUnreachable(ProviderError):
     """No connection could be made or kept (DNS, refused, timeout, TLS, dropped)."""
 
 
+class DeliveryUncertain(ServerUnreachable):
+    """The connection broke after the message was handed over: it may have been delivered."""
+
+
 class FolderGone(ProviderError):
     """The folder no longer exists on the server."""
+
+
 
 
 @dataclass
@@ -37,6 +43,7 @@ class RemoteFolder:
     highestmodseq: int | None = None
     messages: int | None = None
     unseen: int | None = None
+    remote_id: str | None = None  # a label or folder id that survives renames (Gmail, Graph)
 
     @property
     def parent_path(self):
@@ -129,10 +136,38 @@ class FolderDelta:
     round_trips: int = 0
 
 
+@dataclass
+class FolderChanges:
+    """One page of what changed in a folder, for providers that sync by cursor (``cursor_sync``:
+    Gmail, Graph). The engine indexes the page, then stores ``cursor`` in the same commit, so a
+    run cut off anywhere resumes from the last page it committed.
+
+    Ids are the provider's own strings. Flags are in IMAP's vocabulary (``\\Seen``,
+    ``\\Flagged``), whatever the service calls them.
+    """
+    cursor: object = None  # opaque and JSON-serialisable; give it back to get the next page
+    done: bool = True  # False: another page follows (call again with ``cursor``)
+    listing: bool = False  # a page of the folder's full listing: history, not new mail
+    reset: bool = False  # the stored cursor expired: a full listing starts with this page
+    metas: list = field(default_factory=list)  # MessageMeta that came with the page
+    new_ids: list = field(default_factory=list)  # ids whose metadata is still to fetch
+    flag_changes: dict = field(default_factory=dict)  # id -> flags (tuple), for known rows
+    removed: set = field(default_factory=set)  # ids gone from this folder
+    estimate: int | None = None  # messages in the folder, when the provider knows
+
+
 class MailProvider(ABC):
     """One authenticated session with a mailbox. Use as a context manager."""
 
     round_trips = 0
+    quota_units = 0  # Gmail's quota units spent by this session (0 where there is no such thing)
+    # Sync by UIDVALIDITY / UIDNEXT / MODSEQ (IMAP: ``changes``, ``all_uids``) or by an opaque
+    # cursor (``folder_changes``, and ``account_cursor`` / ``account_changes`` where one call
+    # answers for every folder, as Gmail's history does).
+    cursor_sync = False
+    account_wide_changes = False
+    files_sent_copy = False  # True: ``send`` files the Sent copy itself (no APPEND)
+    sends_mail = False  # True: ``send`` delivers (no SMTP)
 
     def __enter__(self):
         self.connect()
@@ -195,6 +230,33 @@ class MailProvider(ABC):
     @abstractmethod
     def append(self, path, raw, flags=(), when=None):
         """Store a message in a folder; return its uid when the server tells."""
+
+    def valid_id(self, uid):
+        """Whether ``uid`` (a string from the index) can name a message on this server; rows
+        MailDesk filed itself before the server's copy came back (``local-...``) cannot."""
+        return bool(uid) and not uid.startswith("local-")
+
+    # -- cursor sync (Gmail, Graph) ------------------------------------------------------------
+    def folder_changes(self, folder, cursor):
+        """A ``FolderChanges`` page for ``folder`` (a ``RemoteFolder`` from ``list_folders``)
+        since ``cursor`` (None: list the folder from the start, newest first)."""
+        raise NotImplementedError
+
+    def account_cursor(self):
+        """Where account-wide changes start now (Gmail's historyId), taken before a listing."""
+        raise NotImplementedError
+
+    def account_changes(self, cursor, folders):
+        """``(changes, next_cursor)``: what changed since ``cursor`` in every folder at once,
+        ``changes`` being {remote id of a folder in ``folders``: FolderChanges}. Raises
+        ``CursorExpired`` (http_api) when the cursor is too old: every folder is listed again."""
+        raise NotImplementedError
+
+    def send(self, raw, recipients, reply_to_uid=None):
+        """Deliver ``raw`` (bytes, the MIME MailDesk built) to ``recipients``; ``reply_to_uid``
+        is the remote id of the message answered, if any. Returns the sent copy's remote id when
+        the service tells. ``DeliveryUncertain`` when the request may have reached the server."""
+        raise ProviderError("this mail service sends through SMTP")
 
     def search_text(self, path, text, limit, body_only=False):
         """Uids (as strings, newest first, at most ``limit``) of messages in ``path`` whose

@@ -11,7 +11,7 @@ import contextlib
 import smtplib
 import ssl
 
-from .base import AuthenticationFailed, ProviderError, ServerUnreachable
+from .base import AuthenticationFailed, DeliveryUncertain, ProviderError, ServerUnreachable  # noqa: F401 (DeliveryUncertain: re-exported)
 
 SEND_TIMEOUT = 60  # seconds any single step of the conversation may take
 
@@ -31,10 +31,6 @@ class SmtpRefused(ProviderError):
 
     def refused_words(self):
         return {addr: f"{c} {words}".strip() for addr, (c, words) in self.refused.items()}
-
-
-class DeliveryUncertain(ServerUnreachable):
-    """The connection broke after the message was handed over: it may have been delivered."""
 
 
 def _words(exc):
