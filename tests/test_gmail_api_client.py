@@ -4,8 +4,6 @@ google-api-python-client and google-auth, against the Gmail stand-in over HTTPS.
 import time
 
 import pytest
-from maildesk_mail_client.tests.standins import GoogleStandIn, RecordedSleeps, ca_environment
-from maildesk_mail_client.tests.standins.google import gmail_error
 
 from maildesk_mail_client.infrastructure.providers.base import AuthenticationFailed, ProviderError
 from maildesk_mail_client.infrastructure.providers.gmail_api import (
@@ -19,6 +17,8 @@ from maildesk_mail_client.infrastructure.providers.http_api import (
     GrantRevoked,
     QuotaMeter,
 )
+from maildesk_mail_client.tests.standins import GoogleStandIn, RecordedSleeps, ca_environment
+from maildesk_mail_client.tests.standins.google import gmail_error
 
 RATE_LIMITED = gmail_error(429, "Too many requests", "rateLimitExceeded", "RESOURCE_EXHAUSTED")
 

@@ -6,12 +6,12 @@ import time
 
 import pytest
 import requests
-from maildesk_mail_client.tests.standins import MicrosoftStandIn, RecordedSleeps, ca_environment
 
 from maildesk_mail_client.infrastructure import oauth_flow
 from maildesk_mail_client.infrastructure.providers.base import AuthenticationFailed
 from maildesk_mail_client.infrastructure.providers.graph_api import GraphApiClient, MsalTokens
 from maildesk_mail_client.infrastructure.providers.http_api import Backoff, CursorExpired, GrantRevoked
+from maildesk_mail_client.tests.standins import MicrosoftStandIn, RecordedSleeps, ca_environment
 
 SHARED = "team@contoso.example"
 THROTTLED = {"error": {"code": "ApplicationThrottled", "message": "Too many requests"}}

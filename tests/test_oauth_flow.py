@@ -8,11 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from maildesk_mail_client.tests.standins import GoogleStandIn, MicrosoftStandIn, trusted
-from maildesk_mail_client.tests.standins.microsoft import TENANT_ID
 
 from maildesk_mail_client.infrastructure import oauth_flow
 from maildesk_mail_client.infrastructure.oauth_flow import OAuthError, StateRefused, StateSigner
+from maildesk_mail_client.tests.standins import GoogleStandIn, MicrosoftStandIn, trusted
+from maildesk_mail_client.tests.standins.microsoft import TENANT_ID
 
 SECRET = b"k" * 32
 REDIRECT = "https://odoo.example/maildesk/oauth/callback"
