@@ -87,6 +87,17 @@ def seal(env, plaintext):
     return _box(env).encrypt(plaintext)
 
 
+def unseal(env, sealed):
+    """The plaintext of a value ``seal`` made (a setting kept outside the account rows)."""
+    try:
+        return _box(env).decrypt(sealed)
+    except SecretUndecryptable:
+        raise UserError(env._(
+            "A MailDesk setting cannot be decrypted with the configured MailDesk keys: the key "
+            "it was saved with was changed or removed. Put the old key back after the new one "
+            "in the server configuration, or enter the setting again in Settings.")) from None
+
+
 def store(account, field_name, plaintext):
     """Seal ``plaintext`` into the encrypted column behind ``field_name`` (empty clears it).
 

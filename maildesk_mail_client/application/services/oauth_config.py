@@ -1,0 +1,70 @@
+"""Where Google and Microsoft are, and MailDesk's app registrations with them.
+
+An administrator sets the client ids and secrets in Settings › MailDesk (system parameters; the
+secrets sealed with the server's key ring like every other secret). The endpoints default to
+the real services; they are system parameters too, so a test (or a sovereign cloud) can point
+them elsewhere. Only administrators can read or write system parameters.
+"""
+from ...infrastructure.oauth_flow import (
+    GOOGLE_AUTH_URI,
+    GOOGLE_TOKEN_URI,
+    MICROSOFT_AUTHORITY_HOST,
+)
+from ...infrastructure.providers.gmail_api import GMAIL_API_ENDPOINT
+from ...infrastructure.providers.graph_api import GRAPH_BASE_URL
+from . import secrets_vault
+
+PREFIX = "maildesk."
+GOOGLE_CLIENT_ID = PREFIX + "google_client_id"
+GOOGLE_CLIENT_SECRET = PREFIX + "google_client_secret"  # sealed
+MICROSOFT_CLIENT_ID = PREFIX + "microsoft_client_id"
+MICROSOFT_CLIENT_SECRET = PREFIX + "microsoft_client_secret"  # sealed
+MICROSOFT_TENANT = PREFIX + "microsoft_tenant"
+# Endpoints (defaults: the real services)
+GOOGLE_AUTH_URI_PARAM = PREFIX + "google_auth_uri"
+GOOGLE_TOKEN_URI_PARAM = PREFIX + "google_token_uri"
+GOOGLE_API_ENDPOINT_PARAM = PREFIX + "google_api_endpoint"
+MICROSOFT_AUTHORITY_PARAM = PREFIX + "microsoft_authority_host"
+GRAPH_BASE_URL_PARAM = PREFIX + "graph_base_url"
+
+CALLBACK_PATHS = {"gmail": "/maildesk/oauth/google/callback",
+                  "outlook": "/maildesk/oauth/microsoft/callback"}
+
+
+def _params(env):
+    # sudo: app registrations and endpoints are read by service code on behalf of any user
+    # whose mailbox uses them; they never leave the server.
+    return env["ir.config_parameter"].sudo()
+
+
+def _secret(env, key):
+    sealed = _params(env).get_param(key) or ""
+    return secrets_vault.unseal(env, sealed) if sealed else ""
+
+
+def google_config(env):
+    get = _params(env).get_param
+    return {
+        "client_id": (get(GOOGLE_CLIENT_ID) or "").strip(),
+        "client_secret": _secret(env, GOOGLE_CLIENT_SECRET),
+        "auth_uri": get(GOOGLE_AUTH_URI_PARAM) or GOOGLE_AUTH_URI,
+        "token_uri": get(GOOGLE_TOKEN_URI_PARAM) or GOOGLE_TOKEN_URI,
+        "api_endpoint": get(GOOGLE_API_ENDPOINT_PARAM) or GMAIL_API_ENDPOINT,
+    }
+
+
+def microsoft_config(env):
+    get = _params(env).get_param
+    return {
+        "client_id": (get(MICROSOFT_CLIENT_ID) or "").strip(),
+        "client_secret": _secret(env, MICROSOFT_CLIENT_SECRET),
+        "tenant": (get(MICROSOFT_TENANT) or "common").strip(),
+        "authority_host": get(MICROSOFT_AUTHORITY_PARAM) or MICROSOFT_AUTHORITY_HOST,
+        "graph_base_url": get(GRAPH_BASE_URL_PARAM) or GRAPH_BASE_URL,
+    }
+
+
+def redirect_uri(env, provider):
+    """The callback URL to register with Google (provider 'gmail') or Microsoft ('outlook')."""
+    base = (_params(env).get_param("web.base.url") or "").rstrip("/")
+    return base + CALLBACK_PATHS[provider]
