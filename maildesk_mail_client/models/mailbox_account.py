@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
 
-from ..application.services import secrets_vault, sync, sync_state
+from ..application.services import oauth_signin, secrets_vault, sync, sync_state
 from ..infrastructure.addresses import is_plain_address
 
 ADMIN_GROUP = "maildesk_mail_client.group_mailbox_admin"
@@ -21,7 +21,7 @@ CONNECTION_STATES = [
     ("not_connected", "Not connected"),
     ("connected", "Connected"),
     ("auth_failed", "Sign-in failed"),
-    ("reauth_required", "Reconnect required"),
+    ("reauth_required", "Sign in again"),
     ("unreachable", "Server unreachable"),
     ("error", "Error"),
 ]
@@ -38,7 +38,7 @@ CONNECTION_FIELDS = {"imap_host", "imap_port", "imap_security", "imap_login", "p
 ADMIN_ONLY_FIELDS = CONNECTION_FIELDS | set(secrets_vault.SECRET_FIELDS) | set(
     secrets_vault.SECRET_FIELDS.values()) | {
     "provider", "email", "append_sent_to_imap", "owner_id", "access_user_ids",
-    "allow_personal_connection", "gmail_access_token_expiration",
+    "allow_personal_connection", "outlook_shared_mailbox", "gmail_access_token_expiration",
     "outlook_graph_access_token_expiration",
     # sync bookkeeping, written by the sync as superuser: a delta link is a URL the token is
     # sent to, a cursor decides what is fetched, the state what the owner is told
@@ -78,6 +78,12 @@ class MailboxAccount(models.Model):
         "Allow Personal Connection",
         help="Mailbox Users who know this address and its password may add themselves to "
              "Users with Access with the Connect Mailbox wizard.")
+
+    outlook_shared_mailbox = fields.Boolean(
+        "Microsoft 365 shared mailbox", default=False,
+        help="A Microsoft 365 shared mailbox has no sign-in of its own: a person with Full "
+             "Access to it signs in with Microsoft, and MailDesk opens the mailbox with their "
+             "delegated access.")
 
     # -- IMAP / SMTP settings ----------------------------------------------------------
     imap_host = fields.Char("IMAP Server")
@@ -345,6 +351,16 @@ class MailboxAccount(models.Model):
     @api.model
     def _cron_sync_accounts(self, batch=20):
         return sync.run_due_accounts(self.env, batch=batch)
+
+    def action_sign_in_google(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_url", "target": "self",
+                "url": oauth_signin.start_url("gmail", self.id)}
+
+    def action_sign_in_microsoft(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_url", "target": "self",
+                "url": oauth_signin.start_url("outlook", self.id)}
 
     def action_view_folders(self):
         self.ensure_one()

@@ -66,12 +66,22 @@ class MailboxSync(models.AbstractModel):
     def _problem(self, account):
         titles = {
             "auth_failed": self.env._("Sign-in failed"),
-            "reauth_required": self.env._("Reconnect required"),
+            "reauth_required": self.env._("Sign in again"),
             "unreachable": self.env._("Server unreachable"),
             "error": self.env._("Sync problem"),
         }
         if account.connection_state not in titles:
             return False
+        if account.provider != "imap" and account.connection_state in ("auth_failed",
+                                                                       "reauth_required"):
+            # Any member may sign the mailbox in again (the sign-in checks the address).
+            service = "Google" if account.provider == "gmail" else "Microsoft"
+            return {"title": self.env._("Sign in again"),
+                    "message": self.env._(
+                        "%s no longer lets MailDesk into this mailbox. Sign in again on the "
+                        "mailbox's form; mail already here stays readable.", service),
+                    "action": "open_account",
+                    "action_label": self.env._("Sign in with %s", service)}
         if account.connection_state in ("auth_failed", "reauth_required"):
             if self.env.user.has_group("maildesk_mail_client.group_mailbox_admin"):
                 return {"title": titles[account.connection_state],

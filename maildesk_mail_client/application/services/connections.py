@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 
 from ...infrastructure.providers.imap import ImapProvider
 from ...infrastructure.providers.smtp import SmtpSender
-from . import secrets_vault
+from . import oauth_config, secrets_vault
 
 
 def imap_for(account):
@@ -29,9 +29,75 @@ def smtp_for(account):
     )
 
 
+def _token_keeper(account, prefix):
+    """What a provider calls with renewed tokens: they are sealed onto the account at once, in
+    the caller's transaction (the sync commits them with its next batch). Microsoft rotates
+    refresh tokens; Google keeps its own, and an empty one never overwrites the stored one."""
+    # sudo: the caller checked access to this account; the token fields are admin-only and
+    # written by service code only.
+    keeper = account.sudo()
+
+    def keep(access_token, refresh_token, expires_at):
+        secrets_vault.store(keeper, f"{prefix}_access_token", access_token or "")
+        if refresh_token:
+            secrets_vault.store(keeper, f"{prefix}_refresh_token", refresh_token)
+        keeper[f"{prefix}_access_token_expiration"] = int(expires_at or 0)
+    return keep
+
+
+def _signed_out(account):
+    return UserError(account.env._(
+        "Mailbox %s is not signed in: open it and use \"Sign in with %s\".", account.display_name,
+        "Google" if account.provider == "gmail" else "Microsoft"))
+
+
+def gmail_for(account):
+    from ...infrastructure.providers.gmail import GmailProvider  # noqa: PLC0415 (google libraries load on first use)
+
+    # sudo: as in imap_for, the caller checked access to this account first.
+    account = account.sudo()
+    refresh_token = secrets_vault.reveal(account, "gmail_refresh_token")
+    if not refresh_token:
+        raise _signed_out(account)
+    config = oauth_config.google_config(account.env)
+    return GmailProvider(
+        account.email, secrets_vault.reveal(account, "gmail_access_token") or None, refresh_token,
+        account.gmail_access_token_expiration or 0, config["client_id"], config["client_secret"],
+        token_uri=config["token_uri"], api_endpoint=config["api_endpoint"],
+        on_tokens=_token_keeper(account, "gmail"))
+
+
+def outlook_for(account):
+    from ...infrastructure.providers.graph import GraphProvider  # noqa: PLC0415 (msal loads on first use)
+
+    # sudo: as in imap_for, the caller checked access to this account first.
+    account = account.sudo()
+    refresh_token = secrets_vault.reveal(account, "outlook_graph_refresh_token")
+    if not refresh_token:
+        raise _signed_out(account)
+    config = oauth_config.microsoft_config(account.env)
+    return GraphProvider(
+        account.email, refresh_token, config["client_id"], config["client_secret"],
+        tenant=config["tenant"], authority_host=config["authority_host"],
+        base_url=config["graph_base_url"], shared=bool(account["outlook_shared_mailbox"])
+        if "outlook_shared_mailbox" in account._fields else False,
+        access_token=secrets_vault.reveal(account, "outlook_graph_access_token") or None,
+        expires_at=account.outlook_graph_access_token_expiration or 0,
+        on_tokens=_token_keeper(account, "outlook_graph"))
+
+
+def is_connected(account):
+    """Whether the account has what a sync needs (a server, or a sign-in)."""
+    # sudo: server settings and the presence of tokens, read to decide whether to sync.
+    account = account.sudo()
+    if account.provider == "imap":
+        return bool(account.imap_host)
+    return bool(account.oauth_is_connected)
+
+
 def provider_for(account):
-    if account.provider != "imap":
-        raise UserError(account.env._(
-            "Mailbox %s uses %s, which is not connected yet in this version of MailDesk.",
-            account.display_name, dict(account._fields["provider"].selection)[account.provider]))
+    if account.provider == "gmail":
+        return gmail_for(account)
+    if account.provider == "outlook":
+        return outlook_for(account)
     return imap_for(account)

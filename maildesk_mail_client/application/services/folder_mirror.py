@@ -79,7 +79,11 @@ def mirror(env, account, remote_folders, result):
     Folder = env["mailbox.folder"]
     existing = {f.imap_name: f for f in Folder.search([("account_id", "=", account.id)])}
     listed = {item.path: item for item in remote_folders}
-    for old_path, item in _renames(existing, listed).items():
+    renames = _renames_by_remote_id(account, existing, listed)
+    renames.update(_renames({p: f for p, f in existing.items() if p not in renames},
+                            {p: r for p, r in listed.items()
+                             if p not in {i.path for i in renames.values()}}))
+    for old_path, item in renames.items():
         folder = existing.pop(old_path)
         _logger.info("MailDesk: folder %s of mailbox %s renamed on the server to %s",
                      old_path, account.id, item.path)
@@ -94,8 +98,11 @@ def mirror(env, account, remote_folders, result):
         folder = existing.get(item.path)
         parent = existing.get(item.parent_path) if item.parent_path else None
         vals = {"delimiter": item.delimiter, "parent_id": parent.id if parent else False}
+        if item.remote_id:
+            vals[REMOTE_ID_FIELD.get(account.provider, "gmail_label_id")] = item.remote_id
         if folder:
-            if folder.parent_id != (parent or Folder) or folder.delimiter != item.delimiter:
+            if (folder.parent_id != (parent or Folder) or folder.delimiter != item.delimiter
+                    or any(folder[k] != v for k, v in vals.items() if k in REMOTE_ID_FIELDS)):
                 folder.write(vals)
             if (item.uidvalidity and folder.uid_validity
                     and str(item.uidvalidity) != folder.uid_validity):
@@ -115,6 +122,30 @@ def mirror(env, account, remote_folders, result):
         remove_folders(env, account, gone)
     result["folders"] = len(pairs)
     return sorted(pairs, key=lambda p: (p[0].sequence, p[0].name, p[0].id))
+
+
+# Where a folder keeps the id a Gmail label or a Graph folder has for life (renames included).
+REMOTE_ID_FIELD = {"gmail": "gmail_label_id", "outlook": "outlook_graph_id"}
+REMOTE_ID_FIELDS = set(REMOTE_ID_FIELD.values())
+
+
+def remote_id_of(folder):
+    field = REMOTE_ID_FIELD.get(folder.account_id.provider)
+    return folder[field] if field else None
+
+
+def _renames_by_remote_id(account, existing, listed):
+    """{old path: remote folder} where the service's own folder id says it is the same folder."""
+    field = REMOTE_ID_FIELD.get(account.provider)
+    if not field:
+        return {}
+    by_id = {f[field]: path for path, f in existing.items() if f[field]}
+    matches = {}
+    for path, item in listed.items():
+        old_path = by_id.get(item.remote_id) if item.remote_id else None
+        if old_path and old_path != path and old_path not in listed:
+            matches[old_path] = item
+    return matches
 
 
 def _renames(existing, listed):

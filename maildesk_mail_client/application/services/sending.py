@@ -32,8 +32,9 @@ from odoo.exceptions import MissingError, UserError
 
 from ...infrastructure import mime
 from ...infrastructure.addresses import is_plain_address
-from ...infrastructure.providers.base import ProviderError, ServerUnreachable
-from ...infrastructure.providers.smtp import DeliveryUncertain, SmtpRefused
+from ...infrastructure.providers.base import DeliveryUncertain, ProviderError, ServerUnreachable
+from ...infrastructure.providers.http_api import GrantRevoked, Throttled
+from ...infrastructure.providers.smtp import SmtpRefused
 from . import backoff, connections, live, mailbox_access, state_changes
 
 _logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def send_draft(draft, resend_uncertain=False):
         return send_status(draft)
     # sudo: the caller may use this mailbox (checked); its settings are admin-only fields.
     account_su = account.sudo()
-    if not account_su.smtp_host:
+    if account_su.provider == "imap" and not account_su.smtp_host:
         raise UserError(env._("Mailbox %s has no outgoing (SMTP) server: a Mailbox Admin sets one "
                               "on the mailbox before mail can be sent from it.", account.name))
     message, recipients = _build(draft, account)
@@ -322,8 +323,10 @@ class _Job:
 
 def _converse(env, job, attempt):
     """One SMTP conversation -> (values for the draft, whether anybody received it)."""
-    message = email.message_from_bytes(job.raw, policy=email.policy.SMTP)
     account = job.account
+    if account.provider != "imap":
+        return _converse_with_service(env, job, attempt)
+    message = email.message_from_bytes(job.raw, policy=email.policy.SMTP)
     if not account.smtp_host:
         return _failed(env, job, env._("mailbox %s has no outgoing (SMTP) server any more",
                                        account.email), {}), False
@@ -360,6 +363,47 @@ def _converse(env, job, attempt):
             subject=job.subject, accepted=", ".join(accepted),
             refused="; ".join(f"{a} ({w})" for a, w in refused.items())))
     return vals, True
+
+
+def _converse_with_service(env, job, attempt):
+    """Gmail (messages.send) or Graph (sendMail): the service delivers and files the Sent copy
+    itself. Same outcomes as SMTP: a request that may have reached the service is 'uncertain',
+    never sent again by itself."""
+    account = job.account
+    parent = job.parent if job.parent and job.parent.exists() else None
+    reply_to = parent.uid if parent and not parent.local_pending else None
+    try:
+        with connections.provider_for(account) as provider:
+            provider.send(job.raw, job.recipients, reply_to_uid=reply_to)
+    except DeliveryUncertain as exc:
+        _logger.warning("MailDesk: message %s may or may not have been sent: %s", job.message_id, exc)
+        text = env._("The connection broke after the message was handed to %(service)s, before it "
+                     "confirmed: it may or may not have been sent (%(words)s). Check the Sent "
+                     "folder or ask a recipient; Send again to retry.",
+                     service=_service_name(account), words=exc)
+        job.notes.append(text)
+        return {"send_state": "uncertain", "send_error": text}, False
+    except (ServerUnreachable, Throttled) as exc:
+        if attempt < MAX_ATTEMPTS:
+            retry_at = fields.Datetime.now() + retry_delay(attempt)
+            _wake_worker(env, retry_at)
+            return {"send_state": "queued", "send_after": retry_at,
+                    "send_error": env._("Not sent yet, trying again at %(when)s UTC: %(words)s",
+                                        when=fields.Datetime.to_string(retry_at), words=exc)}, False
+        return _failed(env, job, exc, {}), False
+    except GrantRevoked as exc:
+        return _failed(env, job, env._(
+            "%(words)s Sign in again on the mailbox, then send again",
+            words=str(exc).rstrip(".") + "."), {}), False
+    except (ProviderError, UserError) as exc:
+        return _failed(env, job, exc.args[0] if isinstance(exc, UserError) else exc, {}), False
+    return {"send_state": "sent", "sent_at": fields.Datetime.now(),
+            "send_followup_pending": True, "accepted_recipients": "\n".join(job.recipients),
+            "refused_recipients": False, "send_error": False}, True
+
+
+def _service_name(account):
+    return {"gmail": "Gmail", "outlook": "Outlook"}.get(account.provider, account.env._("the mail server"))
 
 
 def _failed(env, job, exc, refused):
@@ -462,8 +506,8 @@ def _after_acceptance(env, job, file_sent_copy, look_in_sent_first=False):
     warnings = []
     marks = [(row, flag) for row, flag in ((job.parent, "\\Answered"), (job.forwarded, FORWARDED))
              if row.exists()]
-    if not account.imap_host:
-        return warnings
+    if account.provider != "imap" or not account.imap_host:
+        return warnings  # Gmail and Graph filed the Sent copy themselves
     copy = file_sent_copy and account.append_sent_to_imap
     if not (copy or marks):
         return warnings

@@ -220,7 +220,7 @@ def apply_pending(env, account, provider, commit):
                 continue  # undone meanwhile
         rows = states.index_id
         folder = rows.folder_id[:1]
-        uids = [r.uid for r in rows if r.uid.isdigit()]
+        uids = [r.uid for r in rows if provider.valid_id(r.uid)]
         try:
             if key[0] == "flags":
                 _kind, _folder, read, star = key
@@ -314,10 +314,10 @@ def _by_author(states):
 def _restore_server_flags(provider, rows):
     """Read the flags of ``rows`` from the server again: the optimistic values were refused."""
     for folder in rows.folder_id:
-        mine = rows.filtered(lambda r, f=folder: r.folder_id == f and r.uid.isdigit())
+        mine = rows.filtered(lambda r, f=folder: r.folder_id == f and provider.valid_id(r.uid))
         try:
             metas = {str(m.uid): m for m in provider.fetch_meta(folder.imap_name,
-                                                                  [int(r.uid) for r in mine])}
+                                                                  [r.uid for r in mine])}
         except ProviderError:
             continue  # the next full look at the folder corrects them
         for row in mine:

@@ -60,7 +60,8 @@ from ...infrastructure.providers.base import (
     ProviderError,
     ServerUnreachable,
 )
-from . import backoff, connections, folder_mirror, index_writer, live, state_changes
+from ...infrastructure.providers.http_api import GrantRevoked, Throttled
+from . import backoff, connections, cursor_sync, folder_mirror, index_writer, live, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -124,7 +125,15 @@ def sync_now(accounts):
     if not account.active:
         return "warning", env._("This mailbox is archived: MailDesk does not synchronise it. "
                                 "Unarchive it first.")
-    if account.provider != "imap" or not account.imap_host:
+    if account.connection_state == "reauth_required":
+        return "warning", env._(
+            "%(service)s no longer lets MailDesk into this mailbox (the access was revoked or has "
+            "expired). Open the mailbox and sign in again; nothing already shown is lost.",
+            service=_service(account))
+    if not connections.is_connected(account):
+        if account.provider != "imap":
+            return "warning", env._("This mailbox is not signed in yet: open it and use \"Sign in "
+                                    "with %s\", then MailDesk synchronises it.", _service(account))
         return "warning", env._("This mailbox has no incoming server yet: a Mailbox Admin sets "
                                 "one on the Server tab, then MailDesk synchronises it.")
     now = fields.Datetime.now()
@@ -140,6 +149,10 @@ def sync_now(accounts):
             "until %(time)s; the result shows here within a minute.",
             problem=problem, time=_local_time(account, account.backoff_until))
     return "info", env._("MailDesk synchronises this mailbox within a minute.")
+
+
+def _service(account):
+    return {"gmail": "Google", "outlook": "Microsoft"}.get(account.provider, account.env._("The mail server"))
 
 
 def _local_time(record, when):
@@ -171,7 +184,11 @@ def run_due_accounts(env, batch=20):
     env.cr.execute("""
         SELECT a.id FROM mailbox_account a
           LEFT JOIN maildesk_sync_request r ON r.account_id = a.id
-         WHERE a.active AND a.provider = 'imap' AND a.imap_host IS NOT NULL
+         WHERE a.active AND (
+                   (a.provider = 'imap' AND a.imap_host IS NOT NULL)
+                OR (a.provider = 'gmail' AND a.gmail_refresh_token_encrypted IS NOT NULL)
+                OR (a.provider = 'outlook' AND a.outlook_graph_refresh_token_encrypted IS NOT NULL))
+           AND a.connection_state != 'reauth_required'
            AND (a.backoff_until IS NULL OR a.backoff_until <= %(now)s
                 OR (r.account_id IS NOT NULL
                     AND COALESCE(a.last_error_at, '-infinity') <= %(retry)s))
@@ -275,17 +292,22 @@ class _Run:
         try:
             self.provider = provider = connections.provider_for(account)
             with provider:
-                # Folders first: a pending change then names a renamed folder by its new path,
-                # and none is applied with the UIDs of a folder whose UIDVALIDITY was reset.
-                folders = self._step_mirror_folders(provider)
-                if self._step_apply_changes(provider):
-                    folders = self._step_mirror_folders(provider)  # moves changed them
-                for folder, remote_folder in folders:
-                    if self._out_of_time():
-                        self.result["complete"] = False
-                        break
-                    self._step_folder(provider, folder, remote_folder)
+                if provider.cursor_sync:
+                    cursor_sync.CursorSync(self, provider).run()
+                else:
+                    # Folders first: a pending change then names a renamed folder by its new
+                    # path, and none is applied with the UIDs of a folder whose UIDVALIDITY was
+                    # reset.
+                    folders = self._step_mirror_folders(provider)
+                    if self._step_apply_changes(provider):
+                        folders = self._step_mirror_folders(provider)  # moves changed them
+                    for folder, remote_folder in folders:
+                        if self._out_of_time():
+                            self.result["complete"] = False
+                            break
+                        self._step_folder(provider, folder, remote_folder)
                 self.result["round_trips"] = provider.round_trips
+                self.result["quota_units"] = provider.quota_units
             self._succeeded()
         except LeaseLost:
             _logger.warning("MailDesk: lost the lease of mailbox %s mid-run; another worker "
@@ -301,10 +323,25 @@ class _Run:
                          "at the next run", account.id, exc.__class__.__name__)
             self.result.update(status="busy", complete=False, retry=True)
             self._ask_again()
+        except GrantRevoked as exc:
+            self._failed("reauth_required", self.env._(
+                "%(service)s no longer lets MailDesk into this mailbox: %(words)s. Everything "
+                "already shown stays; open the mailbox and sign in again to continue.",
+                service=_service(account), words=_words(exc)))
         except AuthenticationFailed as exc:
-            self._failed("auth_failed", self.env._(
-                "The mail server refused the sign-in: %(words)s. Check the username and password "
-                "(or app password) on the mailbox, then save.", words=_words(exc)))
+            if account.provider != "imap":
+                self._failed("auth_failed", self.env._(
+                    "%(service)s refused MailDesk's sign-in: %(words)s. Sign in again on the "
+                    "mailbox; if that fails too, a Mailbox Admin checks the client id and secret "
+                    "in Settings › MailDesk.", service=_service(account), words=_words(exc)))
+            else:
+                self._failed("auth_failed", self.env._(
+                    "The mail server refused the sign-in: %(words)s. Check the username and "
+                    "password (or app password) on the mailbox, then save.", words=_words(exc)))
+        except Throttled as exc:
+            self._failed("unreachable", self.env._(
+                "%(service)s asked MailDesk to slow down: %(words)s. Everything indexed so far is "
+                "kept; MailDesk goes on later.", service=_service(account), words=_words(exc)))
         except ServerUnreachable as exc:
             self._failed("unreachable", self.env._(
                 "The mail server could not be reached: %(words)s. MailDesk will try again.",

@@ -484,6 +484,9 @@ class ImapProvider(MailProvider):
         return None
 
     # -- changes made by the user -------------------------------------------------------------------
+    def valid_id(self, uid):
+        return str(uid).isdigit()
+
     def set_flags(self, path, uids, seen=None, starred=None):
         if not uids:
             return
