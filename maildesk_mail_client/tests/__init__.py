@@ -27,7 +27,9 @@ from . import (
     test_sending,
     test_server_settings_admin_only,
     test_state_changes,
+    test_sync_gmail,
     test_sync_imap,
+    test_sync_outlook,
     test_sync_requests,
     test_write_rules,
 )

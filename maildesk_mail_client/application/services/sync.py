@@ -167,19 +167,9 @@ def cron_time_limit():
     return limit if limit and limit > 0 else None
 
 
-def run_due_accounts(env, batch=20):
-    """The sync cron: accounts asked for first, then every active account not backing off.
-
-    A mailbox backing off after errors is still synced when someone asked for it, at most
-    once per MANUAL_RETRY_EVERY. The run stays inside Odoo's cron time limit and reports its
-    progress through Odoo's own progress commits, so Odoo reschedules what is left.
-    """
-    started = time.monotonic()
-    if env.context.get("cron_end_time"):  # the job's own start, as Odoo's scheduler saw it
-        started = min(started, env.context["cron_end_time"] - MIN_TIME_PER_JOB)
-    limit = cron_time_limit()
-    deadline = started + min(TIME_BUDGET, limit * CRON_SHARE if limit else TIME_BUDGET)
-    env["maildesk.account_lease"].reap_expired()
+def due_account_ids(env, batch):
+    """Accounts the sync cron takes now, in order: asked for first, then the longest waiting.
+    A mailbox that must be signed in again waits for that (nothing a retry could fix)."""
     now = fields.Datetime.now()
     env.cr.execute("""
         SELECT a.id FROM mailbox_account a
@@ -196,6 +186,23 @@ def run_due_accounts(env, batch=20):
          LIMIT %(batch)s
     """, {"now": now, "retry": now - MANUAL_RETRY_EVERY, "batch": batch})
     account_ids = [r[0] for r in env.cr.fetchall()]
+    return account_ids
+
+
+def run_due_accounts(env, batch=20):
+    """The sync cron: accounts asked for first, then every active account not backing off.
+
+    A mailbox backing off after errors is still synced when someone asked for it, at most
+    once per MANUAL_RETRY_EVERY. The run stays inside Odoo's cron time limit and reports its
+    progress through Odoo's own progress commits, so Odoo reschedules what is left.
+    """
+    started = time.monotonic()
+    if env.context.get("cron_end_time"):  # the job's own start, as Odoo's scheduler saw it
+        started = min(started, env.context["cron_end_time"] - MIN_TIME_PER_JOB)
+    limit = cron_time_limit()
+    deadline = started + min(TIME_BUDGET, limit * CRON_SHARE if limit else TIME_BUDGET)
+    env["maildesk.account_lease"].reap_expired()
+    account_ids = due_account_ids(env, batch)
     Cron = env["ir.cron"]
     Cron._commit_progress(remaining=len(account_ids))
     results = {"processed": 0, "busy": 0, "failed": 0}
