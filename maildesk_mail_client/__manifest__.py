@@ -8,7 +8,8 @@
     "author": "MailDesk contributors",
     "website": "https://github.com/maildesk-odoo/maildesk",
     "depends": ["base", "mail", "web"],
-    "external_dependencies": {"python": ["cryptography", "imapclient"]},
+    "external_dependencies": {"python": ["cryptography", "imapclient", "google-api-python-client",
+                                        "google-auth-oauthlib", "msal", "requests"]},
     "data": [
         "security/groups.xml",
         "security/ir.model.access.csv",
