@@ -1,4 +1,6 @@
 """Providers for a mailbox account, built from its settings and decrypted credentials."""
+import threading
+
 from odoo.exceptions import UserError
 
 from ...infrastructure.providers.imap import ImapProvider
@@ -29,20 +31,67 @@ def smtp_for(account):
     )
 
 
-def _token_keeper(account, prefix):
-    """What a provider calls with renewed tokens: they are sealed onto the account at once, in
-    the caller's transaction (the sync commits them with its next batch). Microsoft rotates
-    refresh tokens; Google keeps its own, and an empty one never overwrites the stored one."""
-    # sudo: the caller checked access to this account; the token fields are admin-only and
-    # written by service code only.
-    keeper = account.sudo()
+class TokenKeeper:
+    """Where a provider hands renewed tokens: they are sealed onto the account in the caller's
+    transaction. A provider may renew from a thread of its own (a prefetch, a pool of
+    requests): the tokens then wait for the thread that owns the cursor (``flush``: the sync's
+    checkpoints, the end of the ``with provider`` block). Microsoft rotates refresh tokens;
+    Google keeps its own, and an empty one never overwrites the stored one. After a rollback the
+    caller calls ``flush(again=True)``: tokens written in the rolled-back transaction are
+    written again, or the rotated refresh token would be lost."""
 
-    def keep(access_token, refresh_token, expires_at):
-        secrets_vault.store(keeper, f"{prefix}_access_token", access_token or "")
+    def __init__(self, account, prefix):
+        # sudo: the caller checked access to this account; the token fields are admin-only
+        # and written by service code only.
+        self.account, self.prefix = account.sudo(), prefix
+        self.owner = threading.get_ident()
+        self.latest = None
+        self.pending = self.uncommitted = False
+        self.lock = threading.Lock()
+
+    def __call__(self, access_token, refresh_token, expires_at):
+        with self.lock:
+            self.latest = (access_token, refresh_token or (self.latest or (None, None))[1],
+                           expires_at)
+            self.pending = True
+        if threading.get_ident() == self.owner:
+            self.flush()
+
+    def flush(self, again=False):
+        with self.lock:
+            if again and self.uncommitted:
+                self.pending = True
+            if not self.pending or self.latest is None:
+                return
+            access_token, refresh_token, expires_at = self.latest
+            self.pending, self.uncommitted = False, True
+        account, prefix = self.account, self.prefix
+        secrets_vault.store(account, f"{prefix}_access_token", access_token or "")
         if refresh_token:
-            secrets_vault.store(keeper, f"{prefix}_refresh_token", refresh_token)
-        keeper[f"{prefix}_access_token_expiration"] = int(expires_at or 0)
-    return keep
+            secrets_vault.store(account, f"{prefix}_refresh_token", refresh_token)
+        account[f"{prefix}_access_token_expiration"] = int(expires_at or 0)
+
+    def committed(self):
+        with self.lock:
+            self.uncommitted = False
+
+
+def _kept(provider, keeper):
+    provider.token_keeper = keeper
+    provider.after_close = [keeper.flush]
+    return provider
+
+
+def flush_tokens(provider, again=False):
+    keeper = getattr(provider, "token_keeper", None)
+    if keeper:
+        keeper.flush(again=again)
+
+
+def tokens_committed(provider):
+    keeper = getattr(provider, "token_keeper", None)
+    if keeper:
+        keeper.committed()
 
 
 def _signed_out(account):
@@ -60,11 +109,13 @@ def gmail_for(account):
     if not refresh_token:
         raise _signed_out(account)
     config = oauth_config.google_config(account.env)
-    return GmailProvider(
+    keeper = TokenKeeper(account, "gmail")
+    provider = GmailProvider(
         account.email, secrets_vault.reveal(account, "gmail_access_token") or None, refresh_token,
         account.gmail_access_token_expiration or 0, config["client_id"], config["client_secret"],
         token_uri=config["token_uri"], api_endpoint=config["api_endpoint"],
-        on_tokens=_token_keeper(account, "gmail"))
+        on_tokens=keeper)
+    return _kept(provider, keeper)
 
 
 def outlook_for(account):
@@ -76,14 +127,16 @@ def outlook_for(account):
     if not refresh_token:
         raise _signed_out(account)
     config = oauth_config.microsoft_config(account.env)
-    return GraphProvider(
+    keeper = TokenKeeper(account, "outlook_graph")
+    provider = GraphProvider(
         account.email, refresh_token, config["client_id"], config["client_secret"],
         tenant=config["tenant"], authority_host=config["authority_host"],
         base_url=config["graph_base_url"], shared=bool(account["outlook_shared_mailbox"])
         if "outlook_shared_mailbox" in account._fields else False,
         access_token=secrets_vault.reveal(account, "outlook_graph_access_token") or None,
         expires_at=account.outlook_graph_access_token_expiration or 0,
-        on_tokens=_token_keeper(account, "outlook_graph"))
+        on_tokens=keeper)
+    return _kept(provider, keeper)
 
 
 def is_connected(account):

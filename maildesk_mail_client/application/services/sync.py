@@ -274,6 +274,7 @@ class _Run:
         lease expired (it stalled, another worker took over) rolls back and stops instead of
         writing beside the new owner.
         """
+        connections.flush_tokens(getattr(self, "provider", None))  # renewed by a fetch thread
         try:
             with self.cr.savepoint(flush=False):
                 self.cr.execute("""
@@ -289,6 +290,7 @@ class _Run:
             self.cr.rollback()
             raise LeaseLost()
         self.cr.commit()
+        connections.tokens_committed(getattr(self, "provider", None))
         self._relax_durability()
 
     # -- the run -------------------------------------------------------------------------
@@ -326,6 +328,7 @@ class _Run:
             # REPEATABLE READ): nothing is wrong with the mailbox. Keep what was committed, no
             # back-off, no note to the owner; the next run, asked for now, picks it up.
             self.cr.rollback()
+            self._keep_renewed_tokens()
             _logger.info("MailDesk: sync of mailbox %s met a concurrent change (%s); it goes on "
                          "at the next run", account.id, exc.__class__.__name__)
             self.result.update(status="busy", complete=False, retry=True)
@@ -370,8 +373,13 @@ class _Run:
             cron._trigger(fields.Datetime.now() + timedelta(seconds=10))
             self.cr.commit()
 
+    def _keep_renewed_tokens(self):
+        """After a rollback: tokens renewed since the last commit are written again."""
+        connections.flush_tokens(getattr(self, "provider", None), again=True)
+
     def _succeeded(self):
         self.cr.rollback()  # nothing half-done from an interrupted folder stays pending
+        self._keep_renewed_tokens()
         self.account.write({
             "connection_state": "connected", "last_sync_at": fields.Datetime.now(),
             "last_error": False, "last_error_at": False, "sync_failure_count": 0,
@@ -381,6 +389,7 @@ class _Run:
 
     def _failed(self, state, message):
         self.cr.rollback()  # keep every committed batch, drop the one in flight
+        self._keep_renewed_tokens()
         account = self.account
         failures = account.sync_failure_count + 1
         wait = backoff.delay(failures, BACKOFF_START, BACKOFF_MAX)

@@ -174,7 +174,11 @@ class MailProvider(ABC):
         return self
 
     def __exit__(self, *exc):
-        self.close()
+        try:
+            self.close()
+        finally:
+            for callback in getattr(self, "after_close", ()):
+                callback()
 
     @abstractmethod
     def connect(self): ...
