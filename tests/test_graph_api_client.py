@@ -12,10 +12,9 @@ from maildesk_mail_client.infrastructure.providers.base import AuthenticationFai
 from maildesk_mail_client.infrastructure.providers.graph_api import GraphApiClient, MsalTokens
 from maildesk_mail_client.infrastructure.providers.http_api import Backoff, CursorExpired, GrantRevoked
 from maildesk_mail_client.tests.standins import MicrosoftStandIn, RecordedSleeps, ca_environment
+from maildesk_mail_client.tests.standins.microsoft import THROTTLED, UNAVAILABLE
 
 SHARED = "team@contoso.example"
-THROTTLED = {"error": {"code": "ApplicationThrottled", "message": "Too many requests"}}
-UNAVAILABLE = {"error": {"code": "ServiceUnavailable", "message": "Try again later"}}
 
 
 @pytest.fixture
@@ -43,15 +42,6 @@ def client_for(standin, tokens=None, sleeps=None, address=None, shared=False):
     )
 
 
-def graph_calls(standin):
-    return [c for c in standin.calls if c.path.startswith("/v1.0/")]
-
-
-def folder_ids(standin, name, address=None):
-    mailbox = standin.mailbox(address)
-    return {mid for mid, m in mailbox.messages.items() if m.folder == mailbox.well_known[name]}
-
-
 def run_delta(client, folder, link=None):
     changed, removed, pages = [], [], list(client.delta(folder, link, page_size=10))
     for page in pages:
@@ -77,7 +67,7 @@ def test_the_folder_tree_and_the_well_known_folders(microsoft):
 def test_delta_pages_through_a_folder_then_returns_only_what_changed(microsoft):
     client = client_for(microsoft)
     inbox = microsoft.mailbox().well_known["inbox"]
-    expected = folder_ids(microsoft, "inbox")
+    expected = microsoft.folder_message_ids("inbox")
     changed, removed, link, pages = run_delta(client, inbox)
     assert {m["id"] for m in changed} == expected and removed == [] and pages == -(-len(expected) // 10)
     first = microsoft.calls_to(r"/messages/delta$")[0]
@@ -100,7 +90,7 @@ def test_delta_pages_through_a_folder_then_returns_only_what_changed(microsoft):
 
     microsoft.clear_calls()
     assert run_delta(client, inbox, link2)[:2] == ([], [])  # nothing changed: one call
-    assert len(graph_calls(microsoft)) == 1
+    assert len(microsoft.graph_calls()) == 1
 
 
 def test_an_expired_or_invalid_delta_link_asks_for_a_resync(microsoft):
@@ -113,13 +103,13 @@ def test_an_expired_or_invalid_delta_link_asks_for_a_resync(microsoft):
     with pytest.raises(CursorExpired):
         list(client.delta(inbox, link.split("$deltatoken=")[0] + "$deltatoken=garbage"))
     changed = run_delta(client, inbox)[0]  # the resync: every message once
-    assert sorted(m["id"] for m in changed) == sorted(folder_ids(microsoft, "inbox"))
+    assert sorted(m["id"] for m in changed) == sorted(microsoft.folder_message_ids("inbox"))
 
 
 def test_bodies_flags_moves_and_deletes(microsoft):
     client = client_for(microsoft)
     mailbox = microsoft.mailbox()
-    first = sorted(folder_ids(microsoft, "inbox"))[0]
+    first = sorted(microsoft.folder_message_ids("inbox"))[0]
     assert client.mime(first).startswith(b"From: ")
     client.update(first, is_read=False)
     assert mailbox.messages[first].is_read is False
@@ -137,7 +127,7 @@ def test_bodies_flags_moves_and_deletes(microsoft):
 def test_sending_keeps_a_sent_copy_and_replies_thread(microsoft):
     client = client_for(microsoft)
     mailbox = microsoft.mailbox()
-    sent_before = len(folder_ids(microsoft, "sentitems"))
+    sent_before = len(microsoft.folder_message_ids("sentitems"))
     client.send_mime(b"From: owner@contoso.example\r\nTo: ada@example.org\r\nSubject: MIME\r\n\r\nbody\r\n")
     client.send_message(
         {
@@ -148,8 +138,8 @@ def test_sending_keeps_a_sent_copy_and_replies_thread(microsoft):
         save_to_sent=False,
     )
     assert [o["saved"] for o in mailbox.outbox] == [True, False]
-    assert len(folder_ids(microsoft, "sentitems")) == sent_before + 1
-    original = sorted(folder_ids(microsoft, "inbox"))[0]
+    assert len(microsoft.folder_message_ids("sentitems")) == sent_before + 1
+    original = sorted(microsoft.folder_message_ids("inbox"))[0]
     draft = client.create_reply(original)
     assert (
         draft["subject"].startswith("RE: ")
@@ -172,11 +162,11 @@ def test_the_token_is_refreshed_before_it_expires_and_on_a_401(microsoft):
     assert tokens.refreshes == 1 and stored  # no token yet: renewed before the first call
     microsoft.expire_access_tokens()
     client.me()
-    assert tokens.refreshes == 2 and [c.status for c in graph_calls(microsoft)] == [200, 401, 200]
+    assert tokens.refreshes == 2 and [c.status for c in microsoft.graph_calls()] == [200, 401, 200]
     tokens.expires_at = time.time() + 60  # inside REFRESH_AHEAD: renewed before the call
     client.me()
-    assert tokens.refreshes == 3 and [c.status for c in graph_calls(microsoft)][-1] == 200
-    assert [c.status for c in graph_calls(microsoft)].count(401) == 1
+    assert tokens.refreshes == 3 and [c.status for c in microsoft.graph_calls()][-1] == 200
+    assert [c.status for c in microsoft.graph_calls()].count(401) == 1
 
 
 def test_a_revoked_grant_is_reported_as_such(microsoft):
@@ -214,7 +204,7 @@ def test_the_stand_in_refuses_a_fifth_request_in_flight(microsoft):
     ]
     for thread in held:
         thread.start()
-    wait_until(lambda: microsoft.in_flight() == 4)
+    microsoft.wait_for_in_flight(4)
     fifth = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=20)
     microsoft.gate.set()
     for thread in held:
@@ -231,14 +221,14 @@ def test_the_client_keeps_at_most_four_requests_in_flight_per_mailbox(microsoft)
     threads = [threading.Thread(target=lambda c=clients[i % 2]: answers.append(c.me())) for i in range(8)]
     for thread in threads:
         thread.start()
-    wait_until(lambda: microsoft.in_flight() == 4)
+    microsoft.wait_for_in_flight(4)
     time.sleep(0.2)  # give a fifth request the chance to arrive, were it sent
     assert microsoft.in_flight() == 4
     microsoft.gate.set()
     for thread in threads:
         thread.join()
     assert len(answers) == 8 and microsoft.peak_in_flight() == 4
-    assert 429 not in [c.status for c in graph_calls(microsoft)]
+    assert 429 not in [c.status for c in microsoft.graph_calls()]
 
 
 def test_a_shared_mailbox_is_opened_as_users_address_with_the_shared_scopes(microsoft):
@@ -246,15 +236,8 @@ def test_a_shared_mailbox_is_opened_as_users_address_with_the_shared_scopes(micr
     client = client_for(microsoft, tokens_for(microsoft, scope=shared_scope), address=SHARED, shared=True)
     assert client.me()["mail"] == SHARED
     inbox = client.well_known_folder_ids(["inbox"])["inbox"]
-    assert {m["id"] for m in run_delta(client, inbox)[0]} == folder_ids(microsoft, "inbox", SHARED)
-    assert graph_calls(microsoft)[-1].path.startswith(f"/v1.0/users/{SHARED}/")
+    assert {m["id"] for m in run_delta(client, inbox)[0]} == microsoft.folder_message_ids("inbox", SHARED)
+    assert microsoft.graph_calls()[-1].path.startswith(f"/v1.0/users/{SHARED}/")
     without = client_for(microsoft, address=SHARED, shared=True)
     with pytest.raises(AuthenticationFailed, match="ErrorAccessDenied"):
         without.me()
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the stand-in never saw the requests"
-        time.sleep(0.01)

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import requests
+import urllib3
 
-from .base import AuthenticationFailed, ProviderError, ServerUnreachable
-from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, Throttled
+from .base import AuthenticationFailed, DeliveryUncertain, ProviderError, ServerUnreachable
+from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, QuotaMeter, Throttled
 
 GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 TIMEOUT = 60  # seconds for one HTTP exchange
@@ -26,6 +27,10 @@ MAILBOX_CONCURRENCY = 4
 DELTA_PAGE_SIZE = 1000  # asked for with Prefer: odata.maxpagesize; Graph may send fewer
 REFRESH_AHEAD = 300  # seconds before expiry at which the access token is renewed
 RETRY_STATUSES = {429, 503, 504}
+# Exchange Online's other per-app, per-mailbox limit: 10,000 requests in any 10 minutes
+MAILBOX_REQUESTS, MAILBOX_WINDOW = 10_000, 600.0
+MAX_FOLDERS = 5000  # folders walked in one tree (a hostile server could answer forever)
+MAX_SEARCH_TEXT = 200  # characters of a $search phrase
 WELL_KNOWN_FOLDERS = ("inbox", "drafts", "sentitems", "deleteditems", "junkemail", "archive")
 # What the index needs of a message, in one delta call per page
 MESSAGE_SELECT = (
@@ -60,6 +65,11 @@ class MsalTokens:
         self.on_refresh, self.clock = on_refresh, clock
         self.refreshes = 0
         self._lock = threading.Lock()
+
+    @property
+    def current(self):
+        """The access token in hand (no renewal; safe to read from ``on_refresh``)."""
+        return self._access_token
 
     def access_token(self):
         with self._lock:
@@ -128,6 +138,27 @@ class GraphFolder:
     total: int = 0
     unread: int = 0
     children: list = field(default_factory=list)
+    hidden: bool = False
+    search_folder: bool = False  # a mailSearchFolder: a saved search, not a place for mail
+
+
+def _folder_name(value, limit=255):
+    """A display name fit for a path: text, no control characters, no "/", bounded."""
+    name = "".join(c if c.isprintable() else " " for c in str(value or ""))[:limit].strip()
+    return name.replace("/", "\u2215") or "(no name)"
+
+
+def _count(value):
+    return value if isinstance(value, int) and 0 <= value < 2**31 else 0
+
+
+def _may_have_arrived(exc):
+    """False when the request cannot have left: no connection was ever made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _graph_error(response):
@@ -152,30 +183,59 @@ class GraphApiClient:
         timeout=TIMEOUT,
         backoff=None,
         max_in_flight=MAILBOX_CONCURRENCY,
+        meter=None,
     ):
         self.tokens, self.address = tokens, address
         self.base_url = base_url.rstrip("/")
-        self.prefix = f"{self.base_url}/users/{quote(address)}" if shared else f"{self.base_url}/me"
+        self.prefix = f"{self.base_url}/users/{quote(address, safe='@')}" if shared else f"{self.base_url}/me"
         self.session = session or requests.Session()
         self.timeout = timeout
         self.backoff = backoff if backoff is not None else Backoff()
         self._slots = _mailbox_slots(self.base_url, address, max_in_flight)
+        # requests per window kept below the mailbox's limit (QuotaMeter counts one unit a call)
+        self.meter = meter if meter is not None else QuotaMeter(MAILBOX_REQUESTS, window=MAILBOX_WINDOW)
         self.calls = 0
+        self._count_lock = threading.Lock()
 
     # -- plumbing ----------------------------------------------------------------------------
-    def request(self, method, path_or_url, expect=(200,), **kwargs):
-        """One call, retried on 429/503 after Retry-After and once on a 401 with a new token."""
-        url = path_or_url if path_or_url.startswith("https://") else self.prefix + path_or_url
+    def owns(self, url):
+        """Whether ``url`` (a next or delta link the service gave) is on this Graph: a link
+        elsewhere would carry the mailbox's bearer token to a stranger."""
+        return (
+            isinstance(url, str)
+            and url.startswith(self.base_url + "/")
+            and not any(c in url for c in "\r\n\0 ")
+        )
+
+    def request(self, method, path_or_url, expect=(200,), retry=RETRY_STATUSES, once=False, **kwargs):
+        """One call, retried on ``retry`` statuses after Retry-After and once on a 401 with a
+        new token. ``once``: the request may act on the service (sending mail), so a connection
+        lost after it left is ``DeliveryUncertain``, never retried."""
+        if path_or_url.startswith("https://"):
+            if not self.owns(path_or_url):
+                raise ProviderError(
+                    "Microsoft Graph answered with a link to another server; it was not followed."
+                )
+            url = path_or_url
+        else:
+            url = self.prefix + path_or_url
         attempt, renewed = 0, False
         while True:
             token = self.tokens.access_token()
             headers = dict(kwargs.pop("headers", None) or {}, Authorization=f"Bearer {token}")
             kwargs["headers"] = headers
+            self.meter.spend(1)
             with self._slots:
-                self.calls += 1
+                with self._count_lock:
+                    self.calls += 1
                 try:
                     response = self.session.request(method, url, timeout=self.timeout, **kwargs)
                 except (requests.ConnectionError, requests.Timeout) as exc:
+                    if once and _may_have_arrived(exc):
+                        raise DeliveryUncertain(
+                            f"The connection to Microsoft Graph broke after the message was handed "
+                            f"over; it may have been sent (look in Sent Items): {exc}"
+                        )
                     raise ServerUnreachable(f"Microsoft Graph could not be reached: {exc}")
             if response.status_code in expect:
                 return response
@@ -183,11 +243,16 @@ class GraphApiClient:
                 self.tokens.refresh(stale=token)
                 renewed = True
                 continue
-            if response.status_code in RETRY_STATUSES:  # slept outside the mailbox's slots
+            if response.status_code in retry:  # slept outside the mailbox's slots
                 if self.backoff.wait(attempt, response.headers.get("Retry-After")):
                     attempt += 1
                     continue
                 raise Throttled(f"Microsoft Graph kept refusing for load: {_graph_error(response)[1]}")
+            if once and response.status_code in RETRY_STATUSES:
+                raise DeliveryUncertain(
+                    f"Microsoft Graph answered {response.status_code} to the message; it may have "
+                    f"been sent (look in Sent Items): {_graph_error(response)[1]}"
+                )
             raise self._error(response)
 
     @staticmethod
@@ -215,26 +280,41 @@ class GraphApiClient:
         return self.request("GET", "").json()
 
     def folders(self):
-        """Every folder under the root, parents first, with its path of display names."""
-        found, stack = [], [("", "", f"{self.prefix}/mailFolders")]
-        while stack:
+        """Every folder under the root, parents first, with its path of display names ("/"
+        inside a name becomes "∕", so paths split right). Each folder is walked once and at
+        most ``MAX_FOLDERS`` are, whatever the service answers."""
+        found, seen, stack = [], set(), [("", "", f"{self.prefix}/mailFolders")]
+        while stack and len(found) < MAX_FOLDERS:
             parent_path, parent_id, url = stack.pop(0)
             for page in self._pages(url, params={"$top": 100, "includeHiddenFolders": "false"}):
                 for item in page.get("value", []):
-                    path = f"{parent_path}/{item['displayName']}" if parent_path else item["displayName"]
+                    folder_id = item.get("id")
+                    if not isinstance(folder_id, str) or not folder_id or folder_id in seen:
+                        continue
+                    seen.add(folder_id)
+                    name = _folder_name(item.get("displayName"))
+                    path = f"{parent_path}/{name}" if parent_path else name
                     folder = GraphFolder(
-                        item["id"],
-                        item["displayName"],
+                        folder_id,
+                        name,
                         path,
-                        item.get("parentFolderId", parent_id),
-                        total=item.get("totalItemCount", 0),
-                        unread=item.get("unreadItemCount", 0),
+                        str(item.get("parentFolderId") or parent_id),
+                        total=_count(item.get("totalItemCount")),
+                        unread=_count(item.get("unreadItemCount")),
+                        hidden=item.get("isHidden") is True,
+                        search_folder="mailSearchFolder" in str(item.get("@odata.type", "")),
                     )
                     found.append(folder)
-                    if item.get("childFolderCount"):
+                    if item.get("childFolderCount") and not folder.search_folder:
                         stack.append(
-                            (path, item["id"], f"{self.prefix}/mailFolders/{quote(item['id'])}/childFolders")
+                            (
+                                path,
+                                folder_id,
+                                f"{self.prefix}/mailFolders/{quote(folder_id, safe='')}/childFolders",
+                            )
                         )
+                if len(found) >= MAX_FOLDERS:
+                    break
         return found
 
     def well_known_folder_ids(self, names=WELL_KNOWN_FOLDERS):
@@ -243,7 +323,9 @@ class GraphApiClient:
         ids = {}
         for name in names:
             try:
-                ids[name] = self.request("GET", f"/mailFolders/{name}", params={"$select": "id"}).json()["id"]
+                ids[name] = self.request(
+                    "GET", f"/mailFolders/{quote(name, safe='')}", params={"$select": "id"}
+                ).json()["id"]
             except NotFound:
                 continue
         return ids
@@ -256,15 +338,17 @@ class GraphApiClient:
         headers = {"Prefer": f"odata.maxpagesize={page_size}"}
         url, params = link, None
         if url is None:
-            url = f"{self.prefix}/mailFolders/{quote(folder_id)}/messages/delta"
+            url = f"{self.prefix}/mailFolders/{quote(folder_id, safe='')}/messages/delta"
             params = {"$select": ",".join(select)}
         while url:
             page = self.request("GET", url, params=params, headers=dict(headers)).json()
             params = None
             changed, removed = [], []
             for item in page.get("value", []):
+                if not isinstance(item, dict):
+                    continue
                 if "@removed" in item:
-                    removed.append(item["id"])
+                    removed.append(item.get("id"))
                 else:
                     changed.append(item)
             result = DeltaPage(changed, removed, page.get("@odata.nextLink"), page.get("@odata.deltaLink"))
@@ -284,6 +368,23 @@ class GraphApiClient:
             return self.request("GET", self._message(message_id) + "/$value").content
         except NotFound:
             return None
+
+    def search(self, folder_id, text, limit, body_only=False, select=("receivedDateTime",)):
+        """Messages of the folder matching ``text`` by Graph's ``$search``, at most ``limit``.
+        The phrase goes in double quotes; its own quotes and backslashes become spaces, so
+        nothing a person types can end the phrase or change the query."""
+        phrase = " ".join(str(text).replace("\\", " ").replace('"', " ").split())[:MAX_SEARCH_TEXT]
+        if not phrase or limit <= 0:
+            return []
+        query = f'"body:\\"{phrase}\\""' if body_only else f'"{phrase}"'
+        url = f"{self.prefix}/mailFolders/{quote(folder_id, safe='')}/messages"
+        params = {"$search": query, "$top": min(int(limit), 1000), "$select": ",".join(select)}
+        found = []
+        for page in self._pages(url, params=params):
+            found += [m for m in page.get("value", []) if isinstance(m, dict)]
+            if len(found) >= limit:
+                break
+        return found[:limit]
 
     def update(self, message_id, is_read=None, flagged=None):
         body = {}
@@ -314,6 +415,8 @@ class GraphApiClient:
             "POST",
             "/sendMail",
             expect=(202,),
+            retry=(429,),  # refused before acting; a 503 or 504 may have sent it
+            once=True,
             data=base64.b64encode(raw),
             headers={"Content-Type": "text/plain"},
         )

@@ -32,6 +32,9 @@ from .server import Response, StandIn, Throttle
 
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 MAILBOX_CONCURRENCY = 4  # Exchange Online's per-app, per-mailbox limit on requests in flight
+# bodies for ``fail_next``: Graph refusing for load
+THROTTLED = {"error": {"code": "ApplicationThrottled", "message": "Too many requests"}}
+UNAVAILABLE = {"error": {"code": "ServiceUnavailable", "message": "Try again later"}}
 MAX_PAGE_SIZE = 1000  # the most delta returns per page; smaller when Prefer asks for less
 DEFAULT_PAGE_SIZE = 10
 WELL_KNOWN = {
@@ -79,6 +82,7 @@ class GraphMailbox:
         self.generation = 0  # bumped to expire every delta token
         self.next_number = 0
         self.outbox = []  # what sendMail / send delivered: {"raw" or "json", "saved"}
+        self.overrides = {}  # message id -> JSON properties served instead of the real ones
         root = self._folder("msgfolderroot", None, "msgfolderroot")
         for key in ("inbox", "drafts", "sentitems", "deleteditems", "junkemail", "archive", "outbox"):
             self._folder(WELL_KNOWN[key], root, key)
@@ -90,16 +94,23 @@ class GraphMailbox:
                 message.folder = projects
             self._store(message)
 
-    def _folder(self, name, parent, well_known=None):
+    def _folder(self, name, parent, well_known=None, hidden=False, search=False):
         folder_id = f"AAMkADFolder{len(self.folders):04d}AAA="
         self.folders[folder_id] = {
             "name": WELL_KNOWN.get(name, name),
             "parent": parent,
             "well_known": well_known,
+            "hidden": hidden,
+            "search": search,
         }
         if well_known:
             self.well_known[well_known] = folder_id
         return folder_id
+
+    def add_folder(self, name, parent=None, well_known=None, hidden=False, search=False):
+        """A folder under ``parent`` (a folder id; the root by default): a well-known one
+        (``conversationhistory``, ``syncissues``), a hidden one, or a search folder."""
+        return self._folder(name, parent or self.well_known["msgfolderroot"], well_known, hidden, search)
 
     def folder_id(self, reference):
         """A folder id from an id or a well-known name (case-insensitive, as Graph takes them)."""
@@ -180,6 +191,7 @@ class GraphMailbox:
             "flag": {"flagStatus": "flagged" if m.flagged else "notFlagged"},
             "internetMessageHeaders": [{"name": k, "value": v} for k, v in m.header_pairs()],
         }
+        full.update(self.overrides.get(message_id, {}))
         if select is None:
             full.pop("internetMessageHeaders")
             return full
@@ -203,6 +215,7 @@ class MicrosoftStandIn(StandIn):
         ("GET", r"/mailFolders/(?P<folder>[^/]+)", "folder_get"),
         ("GET", r"/mailFolders/(?P<folder>[^/]+)/childFolders", "folders_list"),
         ("GET", r"/mailFolders/(?P<folder>[^/]+)/messages/delta", "delta"),
+        ("GET", r"/mailFolders/(?P<folder>[^/]+)/messages", "messages_search"),
         ("GET", r"/messages/(?P<id>[^/]+)", "message_get"),
         ("GET", r"/messages/(?P<id>[^/]+)/\$value", "message_mime"),
         ("PATCH", r"/messages/(?P<id>[^/]+)", "message_patch"),
@@ -225,6 +238,7 @@ class MicrosoftStandIn(StandIn):
         requests_per_second=None,
         retry_after=1,
         access_token_lifetime=3600,
+        rotate_refresh_tokens=False,
     ):
         super().__init__()
         self._graph_routes = [(m, re.compile(p + r"\Z"), h) for m, p, h in self.graph_routes]
@@ -240,9 +254,12 @@ class MicrosoftStandIn(StandIn):
         self.throttle = Throttle(per_second=requests_per_second, in_flight=concurrency)
         self.retry_after = retry_after
         self.access_token_lifetime = access_token_lifetime
+        self.rotate_refresh_tokens = rotate_refresh_tokens  # a refresh answers a new one, the old dies
         self.gate = None  # a threading.Event: Graph calls wait on it once admitted (concurrency tests)
         self.codes, self.refresh_tokens, self.access_tokens = {}, {}, {}
         self.delta_pages = {}  # skiptoken -> (folder, [ids and tombstones], select, snapshot seq)
+        self.links_to = None  # a base URL for next and delta links (a server that sends clients away)
+        self.drop_after_send = 0  # sendMail calls that deliver, then drop the connection unanswered
 
     def mailbox(self, address=None):
         return self.mailboxes[(address or self.owner).lower()]
@@ -372,6 +389,11 @@ class MicrosoftStandIn(StandIn):
                             "error_description": "AADSTS50173: The provided grant has expired due to "
                             "it being revoked, a fresh auth token is needed.",
                         },
+                    )
+                if self.rotate_refresh_tokens:
+                    entry["revoked"] = True
+                    return Response(
+                        200, self._tokens(entry["user"], entry["scope"] + " offline_access", None)
                     )
                 return Response(200, self._tokens(entry["user"], entry["scope"], None, form["refresh_token"]))
         return Response(400, {"error": "unsupported_grant_type", "error_description": "AADSTS70003"})
@@ -507,6 +529,24 @@ class MicrosoftStandIn(StandIn):
     def peak_in_flight(self, address=None):
         return self.throttle.peak_in_flight.get(self.mailbox(address).address.lower(), 0)
 
+    def wait_for_in_flight(self, count, address=None, timeout=10.0):
+        """Wait until ``count`` requests of the mailbox are in flight (held by ``gate``)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight(address) != count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.in_flight(address)} requests in flight, never {count}")
+            time.sleep(0.01)
+
+    def graph_calls(self):
+        """The Graph calls recorded (sign-in calls left out)."""
+        with self.calls_lock:
+            return [c for c in self.calls if c.path.startswith("/v1.0/")]
+
+    def folder_message_ids(self, well_known, address=None):
+        """Ids of the messages in a well-known folder (``inbox``, ``sentitems``...)."""
+        mailbox = self.mailbox(address)
+        return {mid for mid, m in mailbox.messages.items() if m.folder == mailbox.well_known[well_known]}
+
     def _mailbox_path(self, mailbox):
         return "me" if mailbox.address == self.owner else f"users/{mailbox.address}"
 
@@ -532,14 +572,20 @@ class MicrosoftStandIn(StandIn):
             "childFolderCount": sum(1 for f in mailbox.folders.values() if f["parent"] == folder_id),
             "unreadItemCount": sum(1 for m in inside if not m.is_read),
             "totalItemCount": len(inside),
-            "isHidden": False,
+            "isHidden": folder["hidden"],
+            **({"@odata.type": "#microsoft.graph.mailSearchFolder"} if folder["search"] else {}),
         }
 
     def folders_list(self, request, mailbox):
         parent = mailbox.folder_id(request.match.groupdict().get("folder") or "msgfolderroot")
         if parent is None:
             return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
-        children = [fid for fid, f in mailbox.folders.items() if f["parent"] == parent]
+        hidden_too = request.arg("includeHiddenFolders", "false").lower() == "true"
+        children = [
+            fid
+            for fid, f in mailbox.folders.items()
+            if f["parent"] == parent and (hidden_too or not f["hidden"])
+        ]
         top, skip = int(request.arg("$top", 10)), int(request.arg("$skip", 0))
         answer = {"value": [self._folder_json(mailbox, fid) for fid in children[skip : skip + top]]}
         if skip + top < len(children):
@@ -614,7 +660,7 @@ class MicrosoftStandIn(StandIn):
                 item["@odata.type"] = "#microsoft.graph.message"
                 value.append(item)
         folder_path = f"{self._mailbox_path(mailbox)}/mailFolders/{quote(folder_id)}"
-        link_base = f"{self.base_url}/v1.0/{folder_path}/messages/delta"
+        link_base = f"{self.links_to or self.base_url}/v1.0/{folder_path}/messages/delta"
         answer = {"@odata.context": f"{self.base_url}/v1.0/$metadata#Collection(message)", "value": value}
         if offset + page_size < len(session["entries"]):
             token = secrets.token_urlsafe(24)
@@ -631,6 +677,37 @@ class MicrosoftStandIn(StandIn):
                 f"{link_base}?{urlencode({'$deltatoken': b64url(json.dumps(state).encode())})}"
             )
         return Response(200, answer, {"Preference-Applied": f"odata.maxpagesize={page_size}"})
+
+    def messages_search(self, request, mailbox):
+        """``$search="words"`` (every word, in subject, sender or body) or ``"body:\\"words\\""``
+        (the body only), newest first, ``$top`` a page; other queries are refused."""
+        folder_id = mailbox.folder_id(request.match.group("folder"))
+        if folder_id is None:
+            return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        query = request.arg("$search", "")
+        if not (
+            len(query) >= 2 and query[0] == query[-1] == '"' and '"' not in query[1:-1].replace('\\"', "")
+        ):
+            return graph_error(400, "BadRequest", f"Syntax error in $search: {query!r}")
+        phrase, body_only = query[1:-1], False
+        if phrase.startswith('body:\\"') and phrase.endswith('\\"'):
+            phrase, body_only = phrase[len('body:\\"') : -2], True
+        words = phrase.lower().split()
+        found = []
+        for mid, m in mailbox.messages.items():
+            text = m.text if body_only else f"{m.subject} {m.sender[0]} {m.sender[1]} {m.text}"
+            if m.folder == folder_id and all(w in text.lower() for w in words):
+                found.append((m.date, m.number, mid))
+        found.sort(reverse=True)
+        top, skip = int(request.arg("$top", 10)), int(request.arg("$skip", 0))
+        select = request.arg("$select").split(",") if request.arg("$select") else None
+        answer = {"value": [mailbox.message_json(mid, select) for _, _, mid in found[skip : skip + top]]}
+        if skip + top < len(found):
+            query = urlencode(
+                {"$search": query, "$top": top, "$skip": skip + top, "$select": ",".join(select or [])}
+            )
+            answer["@odata.nextLink"] = f"{self.base_url}{request.path}?{query}"
+        return Response(200, answer)
 
     def _message_or_404(self, mailbox, request):
         message_id = request.match.group("id")
@@ -706,6 +783,9 @@ class MicrosoftStandIn(StandIn):
         mailbox.outbox.append({"raw": raw, "saved": bool(save)})
         if save:
             mailbox.add_raw(raw, mailbox.well_known["sentitems"])
+        if self.drop_after_send:
+            self.drop_after_send -= 1
+            return Response(202, b"", drop=True)
         return Response(202, b"")
 
     def draft_create(self, request, mailbox):

@@ -50,6 +50,7 @@ class Response:
     status: int = 200
     body: bytes | dict | list | None = None
     headers: dict = field(default_factory=dict)
+    drop: bool = False  # close the connection without answering (the request was acted on)
 
     def encoded(self):
         headers = dict(self.headers)
@@ -232,6 +233,10 @@ def _handler_for(standin):
                 response = Response(500, {"error": {"code": 500, "message": repr(exc)}})
             call.status = response.status
             standin.record(call)
+            if response.drop:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             body, headers = response.encoded()
             self.send_response(response.status)
             for name, value in headers.items():
