@@ -1,1 +1,1 @@
-from . import attachments
+from . import attachments, oauth

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..application.services import bodies, inbox_settings, live, sending
+from ..application.services import bodies, inbox_settings, live, oauth_config, sending
 
 
 class ResConfigSettings(models.TransientModel):
@@ -28,6 +28,67 @@ class ResConfigSettings(models.TransientModel):
         help="Show pictures stored on other servers without asking. Senders can then tell "
              "when a message was opened; off, each reader chooses per message or per sender.")
 
+    # Sign in with Google / Microsoft: MailDesk's app registrations. The secrets are
+    # write-only: never read back, kept in no table but sealed in a system parameter, and an
+    # empty field keeps the stored secret.
+    maildesk_google_client_id = fields.Char("Google Client ID")
+    maildesk_google_client_secret = fields.Char(
+        "Google Client Secret", compute="_compute_maildesk_secrets",
+        inverse="_inverse_maildesk_google_client_secret", store=False)
+    maildesk_google_client_secret_set = fields.Boolean(
+        "Google Client Secret Stored", compute="_compute_maildesk_secrets")
+    maildesk_microsoft_client_id = fields.Char("Microsoft Application (Client) ID")
+    maildesk_microsoft_client_secret = fields.Char(
+        "Microsoft Client Secret", compute="_compute_maildesk_secrets",
+        inverse="_inverse_maildesk_microsoft_client_secret", store=False)
+    maildesk_microsoft_client_secret_set = fields.Boolean(
+        "Microsoft Client Secret Stored", compute="_compute_maildesk_secrets")
+    maildesk_microsoft_tenant = fields.Char(
+        "Microsoft Tenant", default="common",
+        help="common: work, school and personal Microsoft accounts; organizations: work and "
+             "school accounts only; or your tenant's id or verified domain: only your organisation.")
+    maildesk_google_redirect_uri = fields.Char(
+        "Google Redirect URI", compute="_compute_maildesk_redirect_uris")
+    maildesk_microsoft_redirect_uri = fields.Char(
+        "Microsoft Redirect URI", compute="_compute_maildesk_redirect_uris")
+
+    def _compute_maildesk_secrets(self):
+        values = oauth_config.settings_values(self.env)
+        for settings in self:
+            settings.maildesk_google_client_secret = False
+            settings.maildesk_microsoft_client_secret = False
+            settings.maildesk_google_client_secret_set = values["google_client_secret_set"]
+            settings.maildesk_microsoft_client_secret_set = values["microsoft_client_secret_set"]
+
+    def _inverse_maildesk_secret(self, provider, field_name):
+        typed = [settings[field_name] for settings in self]
+        self.invalidate_recordset([field_name])  # the plaintext lives in this request only
+        for value in typed:
+            if value:
+                inbox_settings.require_admin(self.env)
+                oauth_config.save_secret(self.env, provider, value)
+
+    def _inverse_maildesk_google_client_secret(self):
+        self._inverse_maildesk_secret("gmail", "maildesk_google_client_secret")
+
+    def _inverse_maildesk_microsoft_client_secret(self):
+        self._inverse_maildesk_secret("outlook", "maildesk_microsoft_client_secret")
+
+    def _compute_maildesk_redirect_uris(self):
+        google = oauth_config.redirect_uri(self.env, "gmail")
+        microsoft = oauth_config.redirect_uri(self.env, "outlook")
+        for settings in self:
+            settings.maildesk_google_redirect_uri = google
+            settings.maildesk_microsoft_redirect_uri = microsoft
+
+    @api.constrains("maildesk_microsoft_tenant")
+    def _check_maildesk_microsoft_tenant(self):
+        for settings in self:
+            try:
+                oauth_config.check_tenant((settings.maildesk_microsoft_tenant or "").strip() or "common")
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+
     @api.constrains("maildesk_undo_send_seconds", "maildesk_body_cache_days",
                     "maildesk_sync_interval_minutes")
     def _check_maildesk_bounds(self):
@@ -50,6 +111,10 @@ class ResConfigSettings(models.TransientModel):
         values.update(maildesk_undo_send_seconds=current["undo_send_seconds"],
                       maildesk_body_cache_days=current["body_cache_days"],
                       maildesk_sync_interval_minutes=current["sync_interval_minutes"])
+        oauth = oauth_config.settings_values(self.env)
+        values.update(maildesk_google_client_id=oauth["google_client_id"],
+                      maildesk_microsoft_client_id=oauth["microsoft_client_id"],
+                      maildesk_microsoft_tenant=oauth["microsoft_tenant"])
         return values
 
     def set_values(self):
@@ -59,3 +124,5 @@ class ResConfigSettings(models.TransientModel):
         super().set_values()
         inbox_settings.save(self.env, self.maildesk_undo_send_seconds,
                             self.maildesk_body_cache_days, self.maildesk_sync_interval_minutes)
+        oauth_config.save_client_ids(self.env, self.maildesk_google_client_id,
+                                     self.maildesk_microsoft_client_id, self.maildesk_microsoft_tenant)

@@ -20,6 +20,7 @@ from . import (
     test_mail_html,
     test_mailbox_account,
     test_mailbox_sync,
+    test_oauth_signin,
     test_refusals_reveal_nothing,
     test_reset_sync_state,
     test_rules_upgrade,

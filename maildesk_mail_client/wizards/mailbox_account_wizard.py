@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..application.services import personal_connection
+from ..application.services import oauth_signin, personal_connection
 
 
 class MailboxAccountWizard(models.TransientModel):
@@ -20,6 +20,8 @@ class MailboxAccountWizard(models.TransientModel):
 
     def init(self):
         personal_connection.ensure_attempt_table(self.env.cr)
+        # The sign-ins with Google / Microsoft this wizard (and the mailbox form) start.
+        oauth_signin.ensure_pending_table(self.env.cr)
         # Earlier versions stored the typed password in this table.
         self.env.cr.execute("ALTER TABLE mailbox_account_wizard DROP COLUMN IF EXISTS password")
 

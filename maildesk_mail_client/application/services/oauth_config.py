@@ -5,6 +5,7 @@ secrets sealed with the server's key ring like every other secret). The endpoint
 the real services; they are system parameters too, so a test (or a sovereign cloud) can point
 them elsewhere. Only administrators can read or write system parameters.
 """
+from ...infrastructure import oauth_flow
 from ...infrastructure.oauth_flow import (
     GOOGLE_AUTH_URI,
     GOOGLE_TOKEN_URI,
@@ -68,3 +69,43 @@ def redirect_uri(env, provider):
     """The callback URL to register with Google (provider 'gmail') or Microsoft ('outlook')."""
     base = (_params(env).get_param("web.base.url") or "").rstrip("/")
     return base + CALLBACK_PATHS[provider]
+
+
+# -- what Settings › MailDesk shows and saves (administrators only) ------------------------------
+def settings_values(env):
+    """The non-secret settings, and whether each secret is stored (never the secret itself)."""
+    get = _params(env).get_param
+    return {
+        "google_client_id": (get(GOOGLE_CLIENT_ID) or "").strip(),
+        "google_client_secret_set": bool(get(GOOGLE_CLIENT_SECRET)),
+        "microsoft_client_id": (get(MICROSOFT_CLIENT_ID) or "").strip(),
+        "microsoft_client_secret_set": bool(get(MICROSOFT_CLIENT_SECRET)),
+        "microsoft_tenant": (get(MICROSOFT_TENANT) or "common").strip(),
+    }
+
+
+def save_client_ids(env, google_client_id, microsoft_client_id, microsoft_tenant):
+    """Store the client ids and the tenant; the caller checked the administrator."""
+    tenant = check_tenant((microsoft_tenant or "").strip() or "common")
+    params = _params(env)
+    params.set_param(GOOGLE_CLIENT_ID, (google_client_id or "").strip())
+    params.set_param(MICROSOFT_CLIENT_ID, (microsoft_client_id or "").strip())
+    params.set_param(MICROSOFT_TENANT, tenant)
+
+
+def save_secret(env, provider, plaintext):
+    """Seal and store a client secret; an empty value keeps the one stored."""
+    if plaintext and plaintext.strip():
+        key = GOOGLE_CLIENT_SECRET if provider == "gmail" else MICROSOFT_CLIENT_SECRET
+        _params(env).set_param(key, secrets_vault.seal(env, plaintext.strip()))
+
+
+def check_tenant(tenant):
+    """The tenant, or ValueError with a sentence an administrator can act on."""
+    try:
+        return oauth_flow.check_tenant(tenant)
+    except ValueError:
+        raise ValueError(
+            f"'{tenant}' is not a Microsoft tenant MailDesk can use: enter common (work, school and "
+            "personal accounts), organizations (work and school accounts only), or your tenant's "
+            "id (a GUID) or verified domain (contoso.onmicrosoft.com).") from None
