@@ -10,6 +10,7 @@ real library against a local stand-in. No Odoo import.
 """
 
 import base64
+import http.client
 import json
 import socket
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from ..oauth_flow import GOOGLE_TOKEN_URI
-from .base import AuthenticationFailed, ProviderError, ServerUnreachable
+from .base import AuthenticationFailed, DeliveryUncertain, ProviderError, ServerUnreachable
 from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, QuotaMeter, Throttled
 
 GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
@@ -61,7 +62,50 @@ METADATA_HEADERS = (
     "Content-Type",
 )
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
-_NETWORK_ERRORS = (httplib2.HttpLib2Error, socket.timeout, OSError, google.auth.exceptions.TransportError)
+_NETWORK_ERRORS = (
+    httplib2.HttpLib2Error,
+    socket.timeout,
+    OSError,
+    http.client.HTTPException,
+    google.auth.exceptions.TransportError,
+)
+
+
+class _NotSent(OSError):
+    """The connection for a single-attempt request could not be opened: nothing was sent."""
+
+
+class CountingHttp(httplib2.Http):
+    """httplib2.Http that counts its HTTP exchanges (token refreshes included) and can make
+    one request with exactly one attempt: httplib2 itself resends a request whose connection
+    looked stale, which for ``messages.send`` could send a message twice."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.exchanges = 0
+        self.single_attempt = False
+
+    def request(self, *args, **kwargs):
+        self.exchanges += 1
+        return super().request(*args, **kwargs)
+
+    def _conn_request(self, conn, request_uri, method, body, headers):
+        if not self.single_attempt:
+            return super()._conn_request(conn, request_uri, method, body, headers)
+        conn.close()  # a fresh connection: whatever fails now failed at the service, not a stale socket
+        try:
+            conn.connect()
+        except OSError as exc:
+            conn.close()
+            raise _NotSent(str(exc)) from exc
+        try:
+            conn.request(method, request_uri, body, headers)
+            response = conn.getresponse()
+            content = response.read()
+        except BaseException:
+            conn.close()
+            raise
+        return httplib2.Response(response), content
 
 
 def gmail_credentials(
@@ -126,9 +170,8 @@ class GmailApiClient:
     ):
         self.credentials = credentials
         api_endpoint = api_endpoint.rstrip("/") + "/"
-        self.http = google_auth_httplib2.AuthorizedHttp(
-            credentials, http=httplib2.Http(timeout=timeout, ca_certs=ca_certs)
-        )
+        self.transport = CountingHttp(timeout=timeout, ca_certs=ca_certs)
+        self.http = google_auth_httplib2.AuthorizedHttp(credentials, http=self.transport)
         self.service = build(
             "gmail",
             "v1",
@@ -141,13 +184,26 @@ class GmailApiClient:
         self.quota = quota if quota is not None else QuotaMeter(PER_USER_UNITS_PER_SECOND)
         self.backoff = backoff if backoff is not None else Backoff()
         self.user_id = user_id
+        self.units = 0  # quota units this client spent (the meter may be shared with others)
         self._users = self.service.users()
+
+    @property
+    def exchanges(self):
+        """HTTP exchanges made so far (a batch is one; token refreshes count)."""
+        return self.transport.exchanges
+
+    def close(self):
+        self.http.close()
+
+    def _spend(self, units):
+        self.units += units
+        self.quota.spend(units)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _execute(self, request, method):
         attempt = 0
         while True:
-            self.quota.spend(QUOTA_UNITS[method])
+            self._spend(QUOTA_UNITS[method])
             try:
                 return request.execute(num_retries=0)
             except HttpError as exc:
@@ -182,7 +238,13 @@ class GmailApiClient:
     # -- listing -----------------------------------------------------------------------------
     def list_messages(self, label_ids=None, q=None, page_token=None, page_size=LIST_PAGE_SIZE):
         """One page, newest first: (``[{"id", "threadId"}]``, next page token or None)."""
-        page = self._execute(
+        page = self.list_page(label_ids, q, page_token, page_size)
+        return page.get("messages", []), page.get("nextPageToken")
+
+    def list_page(self, label_ids=None, q=None, page_token=None, page_size=LIST_PAGE_SIZE):
+        """``messages.list`` as Gmail answered it (``messages``, ``nextPageToken``,
+        ``resultSizeEstimate``); ``NotFound`` when a label in ``label_ids`` does not exist."""
+        return self._execute(
             self._users.messages().list(
                 userId=self.user_id,
                 labelIds=list(label_ids) if label_ids else None,
@@ -192,7 +254,6 @@ class GmailApiClient:
             ),
             "messages.list",
         )
-        return page.get("messages", []), page.get("nextPageToken")
 
     def iter_message_ids(self, label_ids=None, q=None, page_size=LIST_PAGE_SIZE):
         token = None
@@ -239,24 +300,47 @@ class GmailApiClient:
     ):
         """{id: message} for the ids Gmail still has (gone ones are left out), fetched in
         batches; the calls a batch had throttled are retried after Gmail's Retry-After."""
+        extra = {"metadataHeaders": list(metadata_headers)} if format == "metadata" else {}
+        return self._batched(
+            message_ids,
+            lambda message_id: self._users.messages().get(
+                userId=self.user_id, id=message_id, format=format, **extra
+            ),
+            "messages.get",
+            batch_size,
+        )
+
+    def trash_many(self, message_ids, batch_size=BATCH_SIZE):
+        """``messages.trash`` for each id, in batches: {id: answer} for those Gmail still had."""
+        return self._batched(
+            message_ids,
+            lambda message_id: self._users.messages().trash(userId=self.user_id, id=message_id),
+            "messages.trash",
+            batch_size,
+        )
+
+    def _batched(self, ids, make_request, method, batch_size):
         found = {}
-        for start in range(0, len(message_ids), batch_size):
-            pending, attempt = list(message_ids[start : start + batch_size]), 0
+        for start in range(0, len(ids), batch_size):
+            pending, attempt = list(ids[start : start + batch_size]), 0
             while pending:
-                pending, retry_after = self._batch_get(pending, found, format, metadata_headers)
+                pending, retry_after = self._batch(pending, make_request, method, found)
                 if pending and not self.backoff.wait(attempt, retry_after):
-                    raise Throttled("Gmail kept refusing messages.get for load.")
+                    raise Throttled(f"Gmail kept refusing {method} for load.")
                 attempt += 1
         return found
 
-    def _batch_get(self, ids, found, format, metadata_headers):
+    def _batch(self, ids, make_request, method, found):
+        """One batch of calls: answers go into ``found``; returns the ids to retry (throttled
+        parts) and Gmail's Retry-After. A part Gmail cannot find (404) or refuses as an
+        invalid id (400) is left out; any other refusal fails the batch."""
         retry, retry_after, failures = [], [None], []
 
         def answered(request_id, response, exception):
             if exception is None:
                 found[request_id] = response
-            elif isinstance(exception, HttpError) and exception.resp.status == 404:
-                pass  # deleted since it was listed
+            elif isinstance(exception, HttpError) and exception.resp.status in (400, 404):
+                pass  # deleted since it was listed, or not an id Gmail knows
             elif isinstance(exception, HttpError) and _throttled(exception):
                 retry.append(request_id)
                 retry_after[0] = exception.resp.get("retry-after") or retry_after[0]
@@ -264,13 +348,9 @@ class GmailApiClient:
                 failures.append(exception)
 
         batch = BatchHttpRequest(callback=answered, batch_uri=self.batch_uri)
-        extra = {"metadataHeaders": list(metadata_headers)} if format == "metadata" else {}
         for message_id in ids:
-            batch.add(
-                self._users.messages().get(userId=self.user_id, id=message_id, format=format, **extra),
-                request_id=message_id,
-            )
-        self.quota.spend(QUOTA_UNITS["messages.get"] * len(ids))
+            batch.add(make_request(message_id), request_id=message_id)
+        self._spend(QUOTA_UNITS[method] * len(ids))
         try:
             if not self.credentials.valid:  # renewed here, over this client's own connection settings
                 self.credentials.refresh(google_auth_httplib2.Request(self.http.http))
@@ -285,7 +365,7 @@ class GmailApiClient:
             raise ServerUnreachable(f"Gmail could not be reached: {exc}")
         if failures:
             exc = failures[0]
-            raise self._error(exc, "messages.get") if isinstance(exc, HttpError) else ProviderError(str(exc))
+            raise self._error(exc, method) if isinstance(exc, HttpError) else ProviderError(str(exc))
         return retry, retry_after[0]
 
     def get_raw(self, message_id):
@@ -335,11 +415,44 @@ class GmailApiClient:
         return body
 
     def send(self, raw, thread_id=None):
-        """Send RFC 5322 bytes; Gmail files the Sent copy itself. ``{"id", "threadId", ...}``."""
-        return self._execute(
-            self._users.messages().send(userId=self.user_id, body=self._message_body(raw, thread_id)),
-            "messages.send",
-        )
+        """Send RFC 5322 bytes; Gmail files the Sent copy itself. ``{"id", "threadId", ...}``.
+
+        Never sent twice: one attempt over a fresh connection, retried only when Gmail refused
+        it for load (429, 403 rateLimitExceeded: nothing was sent) or the token (401, renewed
+        by google-auth). A 5xx answer, a timeout or a dropped connection after the request
+        left raise ``DeliveryUncertain``."""
+        request = self._users.messages().send(userId=self.user_id, body=self._message_body(raw, thread_id))
+        request.headers["accept-encoding"] = "identity"  # the single attempt reads the body as it comes
+        attempt = 0
+        while True:
+            self._spend(QUOTA_UNITS["messages.send"])
+            self.transport.single_attempt = True
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as exc:
+                status = exc.resp.status
+                if status == 429 or (status == 403 and _error_reason(exc)[0] in RATE_LIMIT_REASONS):
+                    if self.backoff.wait(attempt, exc.resp.get("retry-after")):
+                        attempt += 1
+                        continue
+                    raise Throttled(f"Gmail kept refusing to send for load: {_error_reason(exc)[1]}")
+                if status >= 500:
+                    raise DeliveryUncertain(
+                        f"Gmail answered {status} while sending: the message may or may not have "
+                        f"been sent ({_error_reason(exc)[1]}); look in Sent before sending it again."
+                    )
+                raise self._error(exc, "messages.send")
+            except google.auth.exceptions.RefreshError as exc:
+                raise _refresh_failed(exc)
+            except _NotSent as exc:
+                raise ServerUnreachable(f"Gmail could not be reached: {exc}")
+            except _NETWORK_ERRORS as exc:
+                raise DeliveryUncertain(
+                    f"The connection to Gmail broke while sending ({exc}): the message may or may "
+                    "not have been sent; look in Sent before sending it again."
+                )
+            finally:
+                self.transport.single_attempt = False
 
     def create_draft(self, raw, thread_id=None):
         return self._execute(

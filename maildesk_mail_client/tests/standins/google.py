@@ -17,6 +17,7 @@ import email.policy
 import email.utils
 import hashlib
 import json
+import re
 import secrets
 import time
 import uuid
@@ -143,6 +144,10 @@ class GoogleStandIn(StandIn):
         self.next_number = 0
         self.next_thread = 0
         self._order_cache = None
+        # user labels: id -> {"name", "labelListVisibility"}; tests add, rename and remove them
+        self.user_labels = {
+            lid: {"name": name, "labelListVisibility": "labelShow"} for lid, name in USER_LABELS.items()
+        }
         for message in generate(messages, owner):
             self._add(message, record=False)
 
@@ -212,6 +217,21 @@ class GoogleStandIn(StandIn):
             del self.messages[gmail_id]
             self.history_id += 1
             self.history.append((self.history_id, "messagesDeleted", gmail_id, None))
+            self._order_cache = None
+
+    def add_label(self, name, label_id=None, visibility="labelShow"):
+        """A user label made in Gmail (as another program or the web interface would)."""
+        with self.lock:
+            label_id = label_id or f"Label_{len(self.user_labels) + 100}"
+            self.user_labels[label_id] = {"name": name, "labelListVisibility": visibility}
+            return label_id
+
+    def remove_label(self, label_id):
+        """A user label deleted in Gmail: it leaves every message (no history is kept of that here)."""
+        with self.lock:
+            del self.user_labels[label_id]
+            for message in self.messages.values():
+                message.labels.discard(label_id)
             self._order_cache = None
 
     def expire_history(self):
@@ -429,17 +449,19 @@ class GoogleStandIn(StandIn):
         labels += [
             {
                 "id": lid,
-                "name": name,
+                "name": label["name"],
                 "type": "user",
                 "messageListVisibility": "show",
-                "labelListVisibility": "labelShow",
+                "labelListVisibility": label["labelListVisibility"],
             }
-            for lid, name in USER_LABELS.items()
+            for lid, label in self.user_labels.items()
         ]
         return Response(200, {"labels": labels})
 
     def messages_list(self, request):
         label_ids = set(request.query.get("labelIds", []))
+        if label_ids - set(SYSTEM_LABELS) - set(self.user_labels):
+            return Response(404, NOT_FOUND)  # a label deleted (or never made)
         try:
             matches = _query_matcher(request.arg("q", ""))
         except ValueError as exc:
@@ -751,10 +773,24 @@ def _payload(part, part_id):
     return answer
 
 
+_QUERY_WORD = re.compile(r'"([^"]*)"|(\S+)')
+
+
 def _query_matcher(q):
-    """The small part of Gmail's search syntax the clients use; anything else is refused."""
-    tests = [_query_term(word) for word in q.split()]
+    """The small part of Gmail's search syntax the clients use; anything else is refused.
+    A "quoted phrase" matches the subject, the sender or the text."""
+    tests = [
+        _phrase(phrase) if word is None else _query_term(word)
+        for phrase, word in ((m.group(1), m.group(2)) for m in _QUERY_WORD.finditer(q))
+    ]
     return lambda m: all(test(m) for test in tests)
+
+
+def _phrase(phrase):
+    phrase = " ".join(phrase.lower().split())
+    return lambda m: any(
+        phrase in " ".join(field.lower().split()) for field in (m.subject, m.text, m.sender[0], m.sender[1])
+    )
 
 
 def _query_term(word):
