@@ -7,6 +7,9 @@ from odoo.http import request
 from ..application.services import oauth_signin
 
 _STATUS = {"no_access": 403, "unreachable": 502}
+# The pages of a sign-in may carry its code (relay) or follow a URL that did: kept out of
+# caches and of the Referer of the next page.
+_PRIVATE = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
 
 
 class MailDeskOAuth(http.Controller):
@@ -41,7 +44,7 @@ class MailDeskOAuth(http.Controller):
                     "sign-in with Microsoft again."), None, 401, back_url="/web/login")
             fields = {k: params[k] for k in oauth_signin.CALLBACK_FIELDS if isinstance(params.get(k), str)}
             return request.render("maildesk_mail_client.oauth_relay_page", {
-                "action": request.httprequest.path, "fields": fields})
+                "action": request.httprequest.path, "fields": fields}, headers=_PRIVATE)
         return self._finish("outlook", params)
 
     def _finish(self, provider, params):
@@ -63,4 +66,4 @@ class MailDeskOAuth(http.Controller):
             "message": message,
             "back_url": back_url or oauth_signin.back_url(account_id),
             "back_label": env._("Back to the mailbox") if account_id else env._("Back to MailDesk"),
-        }, status=status)
+        }, status=status, headers=_PRIVATE)

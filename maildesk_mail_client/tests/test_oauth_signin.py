@@ -1,19 +1,24 @@
 """Sign in with Google / Microsoft over real HTTP: Odoo's routes, google-auth-oauthlib and msal,
 against the HTTPS stand-ins, driven as a browser would (start, the provider's authorize page,
 the callback), as the people of seed 001, and as an attacker replaying or forging callbacks."""
+import contextlib
 import html
 import os
 import re
+import secrets
+import threading
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httplib2
+import psycopg2
 import requests
 from markupsafe import escape
 
+from odoo import api
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
-from odoo.tests.common import TEST_CURSOR_COOKIE_NAME, HttpCase
+from odoo.tests.common import TEST_CURSOR_COOKIE_NAME, HttpCase, TransactionCase
 from odoo.tools import mute_logger
 
 from ..application.services import oauth_config, oauth_signin, secrets_vault
@@ -109,9 +114,9 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         action = html.unescape(re.search(r'action="([^"]*)"', at_provider.text).group(1))
         return "POST", action, hidden_inputs(at_provider.text)
 
-    def callback(self, method, url, fields=None):
+    def callback(self, method, url, fields=None, quiet=True):
         self.env.flush_all()
-        with mute_logger(SERVICE_LOG):
+        with mute_logger(SERVICE_LOG) if quiet else contextlib.nullcontext():
             if method == "GET":
                 answer = self.url_open(url, allow_redirects=False)
             else:
@@ -134,6 +139,7 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         self.assertEqual(answer.status_code, status)
         self.assertIn("The sign-in did not complete", answer.text)
         self.assertIn(str(escape(sentence)), answer.text)
+        self.assertEqual(answer.headers["Cache-Control"], "no-store")
 
     def sync_requested(self, account):
         self.env.cr.execute("SELECT count(*) FROM maildesk_sync_request WHERE account_id = %s",
@@ -190,10 +196,14 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
     def test_a_callback_works_once(self):
         self.authenticate("md_member", "md_member")
         method, url, _ = self.authorize("google", self.gmail.id)
-        self.assertSignedIn(self.callback(method, url), self.gmail)
-        stored = secrets_vault.reveal(self.gmail, "gmail_refresh_token")
-
-        replayed = self.callback(method, url)
+        code = parse_qs(urlsplit(url).query)["code"][0]
+        with self.assertLogs(SERVICE_LOG, "INFO") as logged:
+            self.assertSignedIn(self.callback(method, url, quiet=False), self.gmail)
+            stored = secrets_vault.reveal(self.gmail, "gmail_refresh_token")
+            replayed = self.callback(method, url, quiet=False)
+        self.assertIn("state replayed", logged.output[-1])
+        for secret in (code, stored, secrets_vault.reveal(self.gmail, "gmail_access_token")):
+            self.assertNotIn(secret, "\n".join(logged.output))
 
         self.assertRefused(replayed, 400, oauth_signin.state_refusal(self.env))
         self.assertEqual(len(self.google.calls_to(r"^/token$")), 1)
@@ -350,6 +360,7 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
                                   cookies={TEST_CURSOR_COOKIE_NAME: self.http_request_key})
         self.assertEqual(relay.status_code, 200)
         self.assertNotIn("session_id", relay.cookies)
+        self.assertEqual(relay.headers["Cache-Control"], "no-store")
         relayed = hidden_inputs(relay.text)
         self.assertEqual(relayed, dict(fields, relayed="1"))
         self.assertNothingStored(self.outlook, "outlook_graph_refresh_token")
@@ -488,3 +499,60 @@ class TestOAuthSettings(MailDeskFixture, HttpCase):
                                   {"maildesk_google_client_secret": "attacker-secret"})
         self.assertEqual(error[0], "odoo.exceptions.AccessError")
         self.assertFalse(self.stored(oauth_config.GOOGLE_CLIENT_SECRET))
+
+
+@tagged("post_install", "-at_install")
+class TestOAuthPendingRace(TransactionCase):
+    """Two callbacks with the same state at the same moment (a double click, or an attacker
+    racing the user): the sign-in is consumed once, on real cursors with real commits."""
+
+    def drop(self, nonce):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM maildesk_oauth_pending WHERE nonce = %s", [nonce])
+
+    def test_two_callbacks_at_once_consume_a_sign_in_once(self):
+        nonce = "race-" + secrets.token_urlsafe(8)
+        uid = self.env.ref("base.user_admin").id
+        with self.registry.cursor() as cr:
+            cr.execute("""INSERT INTO maildesk_oauth_pending (nonce, user_id, provider, expires_at)
+                          VALUES (%s, %s, 'gmail', now() AT TIME ZONE 'UTC' + interval '10 minutes')""",
+                       [nonce, uid])
+        self.addCleanup(self.drop, nonce)
+
+        def consumer(cr):
+            return oauth_signin._consumer(api.Environment(cr, uid, {}), "gmail", {}, time.time)
+
+        outcome = {}
+
+        def second_callback(cr, consume):
+            try:
+                with mute_logger("odoo.sql_db"):
+                    outcome["second"] = consume(nonce)
+            except psycopg2.errors.SerializationFailure:
+                # Odoo runs the request again in a new transaction, which sees the first's commit
+                cr.rollback()
+                outcome["second"] = consume(nonce)
+
+        with self.registry.cursor() as first, self.registry.cursor() as second:
+            self.assertTrue(consumer(first)(nonce))  # the row stays locked until the first commits
+            second_pid = second._cnx.get_backend_pid()
+            # the environment is made here: the loading registry's lock belongs to this thread
+            racer = threading.Thread(target=second_callback, args=(second, consumer(second)))
+            racer.start()
+            with self.registry.cursor() as watch:  # wait until the second is blocked on the row
+                for _attempt in range(1000):
+                    watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                                  [second_pid])
+                    if watch.fetchone()[0] == "Lock":
+                        break
+                    watch.rollback()
+                    time.sleep(0.01)
+                else:
+                    self.fail("the second callback never reached the pending row")
+            first.commit()
+            racer.join()
+            second.commit()
+        self.assertIs(outcome["second"], False)
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT used FROM maildesk_oauth_pending WHERE nonce = %s", [nonce])
+            self.assertTrue(cr.fetchone()[0])

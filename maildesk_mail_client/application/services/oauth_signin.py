@@ -15,6 +15,7 @@ import re
 import time
 from urllib.parse import urlencode
 
+import psycopg2
 import requests
 
 from odoo import fields
@@ -393,6 +394,10 @@ def _new_account(env, provider, tokens):
         raise SignInRefused(env._(
             "%(address)s cannot be used as a mailbox address. Nothing was changed.",
             address=address), "bad_address") from None
+    except psycopg2.IntegrityError:  # the same address connected by a parallel sign-in
+        raise SignInRefused(env._(
+            "%(address)s is already connected in MailDesk. Nothing was changed: ask a Mailbox "
+            "Admin to add you to its users.", address=address), "already_connected") from None
     return account.with_env(env)
 
 
