@@ -154,7 +154,8 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
     # -- Google ---------------------------------------------------------------------------------
     def test_a_member_signs_in_with_google_and_the_mailbox_starts_syncing(self):
         self.authenticate("md_member", "md_member")
-        button = self.gmail.with_user(self.member).action_sign_in_google()
+        button, error = self.rpc("mailbox.account", "action_sign_in_google", [self.gmail.id])
+        self.assertIsNone(error)
         self.assertEqual(button["type"], "ir.actions.act_url")
         self.assertEqual(button["url"], f"/maildesk/oauth/google/start?account_id={self.gmail.id}")
         started = self.url_open(button["url"], allow_redirects=False)
@@ -332,10 +333,25 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         answer = self.open_start("google", self.gmail.id)
         self.assertRefused(answer, 400, "Sign-in with Google is not set up yet")
 
+    def test_the_forms_offer_sign_in_to_members(self):
+        arch = self.env["mailbox.account"].with_user(self.member).get_views(
+            [(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="action_sign_in_google"', arch)
+        self.assertIn('name="action_sign_in_microsoft"', arch)
+        self.assertIn("connection_state != 'reauth_required'", arch)  # the Sign in again banner
+        self.assertNotIn("outlook_shared_mailbox", arch)  # set by Mailbox Admins only
+        admin_arch = self.env["mailbox.account"].with_user(self.admin).get_views(
+            [(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="outlook_shared_mailbox"', admin_arch)
+        wizard = self.env["mailbox.account.wizard"].with_user(self.member).get_views(
+            [(False, "form")])["views"]["form"]["arch"]
+        self.assertIn(f'href="{oauth_signin.start_url("gmail")}"', wizard)
+        self.assertIn(f'href="{oauth_signin.start_url("outlook")}"', wizard)
+
     # -- Microsoft ------------------------------------------------------------------------------
     def test_a_member_signs_in_with_microsoft(self):
         self.authenticate("md_member", "md_member")
-        button = self.outlook.with_user(self.member).action_sign_in_microsoft()
+        button, _error = self.rpc("mailbox.account", "action_sign_in_microsoft", [self.outlook.id])
         self.assertEqual(button["url"], f"/maildesk/oauth/microsoft/start?account_id={self.outlook.id}")
         method, url, fields = self.authorize("microsoft", self.outlook.id)
         self.assertEqual(url, self.base_url() + "/maildesk/oauth/microsoft/callback")
