@@ -349,6 +349,16 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         self.assertIn(f'href="{oauth_signin.start_url("outlook")}"', wizard)
 
     # -- Microsoft ------------------------------------------------------------------------------
+    def test_a_tenant_microsoft_does_not_know_is_named_for_the_administrator(self):
+        self.env["ir.config_parameter"].set_param(oauth_config.MICROSOFT_TENANT, "unknown.example")
+        self.authenticate("md_member", "md_member")
+        with mute_logger(SERVICE_LOG):
+            answer = self.open_start("microsoft", self.outlook.id)
+        self.assertRefused(answer, 400, "Microsoft does not know the tenant unknown.example set "
+                                        "for MailDesk.")
+        self.env.cr.execute("SELECT count(*) FROM maildesk_oauth_pending")
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+
     def test_a_member_signs_in_with_microsoft(self):
         self.authenticate("md_member", "md_member")
         button, _error = self.rpc("mailbox.account", "action_sign_in_microsoft", [self.outlook.id])

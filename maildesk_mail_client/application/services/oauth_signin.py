@@ -202,9 +202,15 @@ def _unreachable(env, provider, account):
 def _microsoft_app(env, client, account):
     try:
         return oauth_flow.microsoft_app(client)
-    except (ValueError, requests.RequestException) as exc:  # tenant unknown, or no answer
-        _logger.warning("MailDesk sign-in: Microsoft authority refused (%s)", type(exc).__name__)
+    except requests.RequestException as exc:
+        _logger.warning("MailDesk sign-in: Microsoft unreachable (%s)", type(exc).__name__)
         raise _unreachable(env, "outlook", account) from None
+    except ValueError:  # msal: the authority (the tenant) has no OpenID configuration
+        _logger.warning("MailDesk sign-in: Microsoft does not know tenant %r", client.tenant)
+        raise SignInRefused(env._(
+            "Microsoft does not know the tenant %(tenant)s set for MailDesk. Nothing was "
+            "changed: an administrator checks the tenant in Settings › MailDesk.",
+            tenant=client.tenant), "unknown_tenant", account.id if account else None) from None
 
 
 # -- start --------------------------------------------------------------------------------------
