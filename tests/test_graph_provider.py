@@ -1,6 +1,7 @@
 """The Outlook / Microsoft 365 provider (infrastructure/providers/graph.py) against the Entra ID
 and Graph stand-in over HTTPS: what the sync engine, the state changes and sending get from it."""
 
+import base64
 import json
 import threading
 import time
@@ -13,7 +14,7 @@ from maildesk_mail_client.infrastructure.providers.base import (
     FolderGone,
     ProviderError,
 )
-from maildesk_mail_client.infrastructure.providers.graph import GraphProvider
+from maildesk_mail_client.infrastructure.providers.graph import GraphProvider, reply_thread_index
 from maildesk_mail_client.infrastructure.providers.http_api import Backoff, GrantRevoked
 from maildesk_mail_client.tests.standins import MicrosoftStandIn, RecordedSleeps, ca_environment
 from maildesk_mail_client.tests.standins.microsoft import THROTTLED, UNAVAILABLE
@@ -272,18 +273,46 @@ def test_sending_adds_the_bcc_and_the_service_files_the_sent_copy(microsoft):
         sent = by_path(provider)["Sent Items"]
         _, cursor = sync(provider, sent)
         recipients = ["ada@example.org", "Grace@example.net", "boss@example.com", "bad\r\nBcc: x@y"]
-        assert (
-            provider.send(RAW, recipients, reply_to_uid=sorted(microsoft.folder_message_ids("inbox"))[0])
-            is None
-        )
+        assert provider.send(RAW, recipients) is None
         delivered = mailbox.outbox[-1]
-        assert delivered["saved"] and delivered["raw"].startswith(b"Bcc: boss@example.com\r\n")
-        assert delivered["raw"].endswith(RAW) and b"x@y" not in delivered["raw"]
+        assert delivered["saved"] and delivered["raw"] == b"Bcc: boss@example.com\r\n" + RAW
         assert len(microsoft.calls_to(r"/sendMail$", "POST")) == 1
         pages, _ = sync(provider, sent, cursor)  # the copy comes back with the next sync
         (copy,) = [m for p in pages for m in p.metas]
         assert copy.subject == "Plans" and copy.message_id == "<plans.1@maildesk.example>"
         assert provider.files_sent_copy and provider.sends_mail
+
+
+def test_a_reply_joins_the_original_s_conversation(microsoft):
+    mailbox = microsoft.mailbox()
+    with provider_for(microsoft) as provider:
+        inbox, sent = (by_path(provider)[name] for name in ("Inbox", "Sent Items"))
+        original = provider.folder_changes(inbox, None).metas[0]
+        _, cursor = sync(provider, sent)
+        provider.send(RAW, ["ada@example.org"], reply_to_uid=original.uid)
+        provider.send(RAW.replace(b"plans.1", b"plans.2"), ["ada@example.org"])  # not a reply
+        provider.send(RAW.replace(b"plans.1", b"plans.3"), ["ada@example.org"], reply_to_uid="AAMkGone=")
+        assert mailbox.outbox[0]["raw"].startswith(b"Thread-Index: ")
+        assert b"Thread-Index" not in mailbox.outbox[1]["raw"] + mailbox.outbox[2]["raw"]
+        copies = {m.message_id: m for p in sync(provider, sent, cursor)[0] for m in p.metas}
+        assert copies["<plans.1@maildesk.example>"].thread_key == original.thread_key
+        assert copies["<plans.2@maildesk.example>"].thread_key != original.thread_key
+        assert copies["<plans.3@maildesk.example>"].thread_key != original.thread_key
+
+
+def test_a_conversation_index_from_the_server_is_checked_before_it_is_used():
+    parent = base64.b64encode(b"\x01" + b"\x00" * 5 + b"g" * 16).decode()
+    child = base64.b64decode(reply_thread_index(parent, now=0))
+    assert len(child) == 27 and child.startswith(base64.b64decode(parent))
+    hostile = (
+        "",
+        "not base64!",
+        base64.b64encode(b"short").decode(),
+        "A" * 5000,
+        base64.b64encode(b"\x01" * 23).decode(),
+    )
+    for value in (None, 5, *hostile):
+        assert reply_thread_index(value) is None
 
 
 def test_a_send_that_may_have_arrived_is_never_sent_twice(microsoft):

@@ -8,8 +8,11 @@ costs one delta call per folder. Messages get a new id when they move: ``move`` 
 service files the Sent Items copy. No Odoo import.
 """
 
+import base64
 import email.utils
 import html
+import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -319,7 +322,7 @@ class GraphProvider(MailProvider):
                 item = self.client.message(uid)
             except NotFound:
                 return None
-            if item.get("parentFolderId") not in (None, folder_id):
+            if not isinstance(item, dict) or item.get("parentFolderId") not in (None, folder_id):
                 return None  # no longer in this folder
             return self._meta_or_none(item)
 
@@ -355,6 +358,8 @@ class GraphProvider(MailProvider):
 
     def move(self, path, uids, target_path):
         target = self._folder(target_path).remote_id
+        if target == self._folder(path).remote_id:
+            return {}  # Exchange would still give new ids, for nothing
         return self._each(uids, lambda uid: self.client.move(uid, target))
 
     def delete(self, path, uids, trash_path=None):
@@ -373,10 +378,25 @@ class GraphProvider(MailProvider):
 
     # -- sending and searching -----------------------------------------------------------------
     def send(self, raw, recipients, reply_to_uid=None):
-        """sendMail with MailDesk's MIME: its own In-Reply-To and References go as they are
-        (Exchange threads the reply by them), Bcc recipients are added as a header, which
-        Exchange strips. The Sent Items copy is the service's. Never retried once sent."""
-        self.client.send_mime(with_bcc(raw, recipients))
+        """sendMail with MailDesk's MIME (its In-Reply-To and References kept, so every mail
+        program threads it). A reply also gets the Thread-Index Outlook would give it, from
+        the original's conversationIndex: Exchange files a MIME message into a conversation by
+        that header, and the index groups Graph mail by conversationId. Bcc recipients become
+        a header, which Exchange strips. The Sent Items copy is the service's. Never resent."""
+        raw = with_bcc(raw, recipients)
+        if (
+            reply_to_uid
+            and self.valid_id(reply_to_uid)
+            and not mime.split_header_block(raw).get("thread-index")
+        ):
+            try:
+                parent = self.client.message(reply_to_uid, select=("conversationIndex",))
+            except NotFound:
+                parent = None  # the original is gone: the reply starts its own conversation
+            index = reply_thread_index(parent.get("conversationIndex") if isinstance(parent, dict) else None)
+            if index:
+                raw = b"Thread-Index: " + index.encode("ascii") + b"\r\n" + raw
+        self.client.send_mime(raw)
         return None
 
     def search_text(self, path, text, limit, body_only=False):
@@ -395,6 +415,28 @@ class GraphProvider(MailProvider):
             and not any(c.isspace() for c in uid)
             and not uid.startswith("local-")
         )
+
+
+MAX_CONVERSATION_INDEX = 22 + 5 * 200  # bytes: the header and 200 replies
+
+
+def reply_thread_index(parent, now=None):
+    """The Thread-Index of a reply to a message whose conversationIndex is ``parent`` (base64):
+    the parent's bytes and a 5-byte child block (a time delta, as [MS-OXOMSG] 2.2.1.3 lays it
+    out), in base64; None when ``parent`` is no conversation index."""
+    if not isinstance(parent, str) or len(parent) > 2 * MAX_CONVERSATION_INDEX:
+        return None
+    try:
+        index = base64.b64decode(parent, validate=True)
+    except ValueError:
+        return None
+    if len(index) < 22 or (len(index) - 22) % 5 or len(index) + 5 > MAX_CONVERSATION_INDEX:
+        return None
+    filetime = int(((now or time.time()) + 11644473600) * 10_000_000)  # 100 ns since 1601
+    delta = max(filetime - (int.from_bytes(index[1:6], "big") << 24), 0)
+    code, value = (0, delta >> 18) if delta < 1 << 49 else (1, delta >> 23)
+    block = ((code << 31 | (value & 0x7FFFFFFF)) << 8 | secrets.randbelow(16) << 4).to_bytes(5, "big")
+    return base64.b64encode(index + block).decode("ascii")
 
 
 def with_bcc(raw, recipients):

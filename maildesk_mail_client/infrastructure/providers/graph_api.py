@@ -109,6 +109,7 @@ class MsalTokens:
 
 _slots_lock = threading.Lock()
 _slots = {}
+_meters = {}
 
 
 def _mailbox_slots(base_url, address, limit):
@@ -118,6 +119,15 @@ def _mailbox_slots(base_url, address, limit):
         if key not in _slots:
             _slots[key] = threading.BoundedSemaphore(limit)
         return _slots[key]
+
+
+def _mailbox_meter(base_url, address):
+    """One request budget per mailbox and service for the whole process, like the slots."""
+    key = (base_url, address.casefold())
+    with _slots_lock:
+        if key not in _meters:
+            _meters[key] = QuotaMeter(MAILBOX_REQUESTS, window=MAILBOX_WINDOW)
+        return _meters[key]
 
 
 @dataclass
@@ -193,7 +203,7 @@ class GraphApiClient:
         self.backoff = backoff if backoff is not None else Backoff()
         self._slots = _mailbox_slots(self.base_url, address, max_in_flight)
         # requests per window kept below the mailbox's limit (QuotaMeter counts one unit a call)
-        self.meter = meter if meter is not None else QuotaMeter(MAILBOX_REQUESTS, window=MAILBOX_WINDOW)
+        self.meter = meter if meter is not None else _mailbox_meter(self.base_url, address)
         self.calls = 0
         self._count_lock = threading.Lock()
 
@@ -224,8 +234,9 @@ class GraphApiClient:
             token = self.tokens.access_token()
             headers = dict(kwargs.pop("headers", None) or {}, Authorization=f"Bearer {token}")
             kwargs["headers"] = headers
-            self.meter.spend(1)
             with self._slots:
+                # spent once a slot is held, so the service sees the calls spaced as metered
+                self.meter.spend(1)
                 with self._count_lock:
                     self.calls += 1
                 try:

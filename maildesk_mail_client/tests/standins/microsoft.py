@@ -35,6 +35,7 @@ MAILBOX_CONCURRENCY = 4  # Exchange Online's per-app, per-mailbox limit on reque
 # bodies for ``fail_next``: Graph refusing for load
 THROTTLED = {"error": {"code": "ApplicationThrottled", "message": "Too many requests"}}
 UNAVAILABLE = {"error": {"code": "ServiceUnavailable", "message": "Try again later"}}
+NEW_THREADS = 10**9  # thread numbers of messages added later: apart from the generated ones
 MAX_PAGE_SIZE = 1000  # the most delta returns per page; smaller when Prefer asks for less
 DEFAULT_PAGE_SIZE = 10
 WELL_KNOWN = {
@@ -145,9 +146,25 @@ class GraphMailbox:
         message.folder = folder
         return self._store(message, tag=message.generation_tag + 1)
 
+    def conversation_index(self, thread):
+        """Exchange's 22-byte conversation header: 0x01, 5 bytes of time (here: the thread's
+        number), a GUID; a reply appends 5 bytes. The conversationId follows from it."""
+        guid = uuid.uuid5(uuid.NAMESPACE_OID, f"{self.address}:{thread}").bytes
+        return b"\x01" + thread.to_bytes(5, "big") + guid
+
+    def thread_of_index(self, value):
+        """The conversation a Thread-Index header names, as Exchange files a MIME message."""
+        try:
+            index = base64.b64decode(value or "", validate=True)
+        except ValueError:
+            return None
+        thread = int.from_bytes(index[1:6], "big") if len(index) >= 22 else -1
+        return thread if thread >= 0 and self.conversation_index(thread) == index[:22] else None
+
     def add_raw(self, raw, folder, is_read=True):
         parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
         name, address = email.utils.parseaddr(parsed.get("From", self.address))
+        thread = self.thread_of_index(parsed.get("Thread-Index"))
         message = Message(
             number=self.next_number,
             subject=parsed.get("Subject", ""),
@@ -156,7 +173,7 @@ class GraphMailbox:
             date=datetime.now(timezone.utc),
             message_id=parsed.get("Message-ID") or f"<g{self.next_number}@standin.example>",
             in_reply_to=parsed.get("In-Reply-To", ""),
-            thread=self.next_number,
+            thread=NEW_THREADS + self.next_number if thread is None else thread,
             is_read=is_read,
             raw_override=raw,
         )
@@ -180,6 +197,7 @@ class GraphMailbox:
             "importance": "normal",
             "internetMessageId": m.message_id,
             "conversationId": f"AAQkAD{m.thread:08x}=",
+            "conversationIndex": base64.b64encode(self.conversation_index(m.thread)).decode(),
             "parentFolderId": m.folder,
             "from": _address(m.sender),
             "sender": _address(m.sender),
@@ -256,6 +274,7 @@ class MicrosoftStandIn(StandIn):
         self.access_token_lifetime = access_token_lifetime
         self.rotate_refresh_tokens = rotate_refresh_tokens  # a refresh answers a new one, the old dies
         self.gate = None  # a threading.Event: Graph calls wait on it once admitted (concurrency tests)
+        self.latency = 0.0  # seconds each admitted Graph call takes (benchmarks: a real service's)
         self.codes, self.refresh_tokens, self.access_tokens = {}, {}, {}
         self.delta_pages = {}  # skiptoken -> (folder, [ids and tombstones], select, snapshot seq)
         self.links_to = None  # a base URL for next and delta links (a server that sends clients away)
@@ -512,6 +531,8 @@ class MicrosoftStandIn(StandIn):
             gate = self.gate
             if gate is not None:
                 gate.wait(10)
+            if self.latency:
+                time.sleep(self.latency)
             for method, regex, handler in self._graph_routes:
                 match = regex.match(rest)
                 if match and method == request.method:
