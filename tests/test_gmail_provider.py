@@ -14,7 +14,12 @@ from maildesk_mail_client.infrastructure.providers.base import (
     MessageMeta,
     ProviderError,
 )
-from maildesk_mail_client.infrastructure.providers.gmail import ALL_MAIL, GmailProvider
+from maildesk_mail_client.infrastructure.providers.gmail import (
+    ALL_MAIL,
+    LISTING_PAGE,
+    METADATA_BATCH,
+    GmailProvider,
+)
 from maildesk_mail_client.infrastructure.providers.http_api import (
     Backoff,
     CursorExpired,
@@ -148,10 +153,20 @@ def test_a_label_is_listed_in_pages_newest_first():
                     break
             expected = newest_first(google, "INBOX")
             assert [i for p in pages for i in p.new_ids] == expected
-            assert [len(p.new_ids) for p in pages] == [500, 500, len(expected) - 1000]
+            sizes = [LISTING_PAGE, LISTING_PAGE, len(expected) - 2 * LISTING_PAGE]
+            assert [len(p.new_ids) for p in pages] == sizes
             assert all(p.listing and p.estimate == len(expected) for p in pages)
             assert [p.done for p in pages] == [False, False, True] and pages[-1].cursor is None
             assert len(api_calls(google)) == 3 and gmail.quota_units - units == 15
+            # a page's metadata is ten full batches: with the next page's listing they fill
+            # Gmail's 250 units a second exactly
+            google.clear_calls()
+            [(_ids, metas)] = gmail.fetch_meta_batches("Inbox", pages[0].new_ids, 500)
+            assert len(metas) == LISTING_PAGE
+            batches = api_calls(google)
+            parts = [c for c in google.calls if c.batch_part]
+            assert len(batches) == 10 and len(parts) == 10 * METADATA_BATCH
+            assert METADATA_BATCH * 5 + 5 == 250
 
 
 def test_listing_a_label_deleted_in_gmail_says_the_folder_is_gone(google, gmail):
@@ -168,6 +183,7 @@ def test_metadata_is_what_the_imap_path_builds_from_the_same_headers(google, gma
     google.clear_calls()
     metas = {m.uid: m for m in gmail.fetch_meta("Inbox", ids)}
     assert set(metas) == set(ids)
+    assert len(ids) <= METADATA_BATCH
     assert len(api_calls(google)) == 1 and gmail.quota_units == 5 * len(ids)  # one batch
     for gid in ids:
         message, meta = google.messages[gid], metas[gid]

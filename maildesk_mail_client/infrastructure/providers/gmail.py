@@ -33,15 +33,21 @@ from .base import (
 )
 from .gmail_api import (
     BATCH_MODIFY_SIZE,
-    BATCH_SIZE,
     GMAIL_API_ENDPOINT,
     LIST_PAGE_SIZE,
+    PER_USER_UNITS_PER_SECOND,
+    QUOTA_UNITS,
     GmailApiClient,
     gmail_credentials,
 )
 from .http_api import CursorExpired, NotFound
 
 DELIMITER = "/"
+# Metadata gets per batch and ids per listing page, sized to Gmail's per-user budget: 49 gets
+# (245 units) and the listing page that follows (5) fill the 250 units of one second exactly, so
+# a listing never waits a whole second behind a full batch, and a page is 10 full batches.
+METADATA_BATCH = (PER_USER_UNITS_PER_SECOND - QUOTA_UNITS["messages.list"]) // QUOTA_UNITS["messages.get"]
+LISTING_PAGE = 10 * METADATA_BATCH
 ALL_MAIL = "ALL_MAIL"  # remote id of the virtual "All Mail" folder (no such label exists)
 # System labels shown as folders: label id -> (name, folder_type)
 SYSTEM_FOLDERS = {
@@ -343,7 +349,7 @@ class GmailProvider(MailProvider):
 
         def page(client):
             try:
-                return client.list_page(label_ids, page_token=token)
+                return client.list_page(label_ids, page_token=token, page_size=LISTING_PAGE)
             except NotFound:
                 raise FolderGone(f"The Gmail label {folder.path!r} no longer exists.")
 
@@ -406,7 +412,7 @@ class GmailProvider(MailProvider):
 
     # -- reading -------------------------------------------------------------------------------
     def fetch_meta(self, path, uids):
-        for _batch, metas in self.fetch_meta_batches(path, list(uids), BATCH_SIZE):
+        for _batch, metas in self.fetch_meta_batches(path, list(uids), LISTING_PAGE):
             yield from metas
 
     def fetch_meta_batches(self, path, uids, batch_size):
@@ -414,7 +420,9 @@ class GmailProvider(MailProvider):
         for start in range(0, len(uids), max(int(batch_size), 1)):
             batch = uids[start : start + max(int(batch_size), 1)]
             ids = self._ids(batch)
-            found = self._call(lambda c, ids=ids: c.get_messages(ids)) if ids else {}
+            found = {}
+            if ids:
+                found = self._call(lambda c, ids=ids: c.get_messages(ids, batch_size=METADATA_BATCH))
             yield batch, [meta for meta in (self._meta(i, found[i]) for i in ids if i in found) if meta]
 
     def _meta(self, message_id, message):

@@ -23,8 +23,7 @@ import time
 import uuid
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from maildesk_mail_client.infrastructure.providers import gmail_api
-
+from ...infrastructure.providers import gmail_api
 from .mailbox import Message, b64url, b64url_decode, generate
 from .server import Request, Response, StandIn, Throttle
 
