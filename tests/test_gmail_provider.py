@@ -413,10 +413,15 @@ def test_a_send_is_never_repeated_when_gmail_may_have_sent_it(google, gmail):
     with pytest.raises(DeliveryUncertain, match="may or may not"):
         gmail.send(REPLY, ["ada@example.org"])
     assert len(google.calls_to(r"/messages/send$")) == 1
+    google.drop_after_send = 1  # sent, then the connection drops before Gmail answers
+    before = len(google.messages)
+    with pytest.raises(DeliveryUncertain, match="may or may not"):
+        gmail.send(REPLY, ["ada@example.org"])
+    assert len(google.calls_to(r"/messages/send$")) == 2 and len(google.messages) == before + 1
     google.fail_next(1, 429, gmail_error(429, "Too many", "rateLimitExceeded", "RESOURCE_EXHAUSTED"), 2)
     before = len(google.messages)
     assert gmail.send(REPLY, ["ada@example.org"])  # refused for load: nothing went out, so again
-    assert len(google.calls_to(r"/messages/send$")) == 3 and len(google.messages) == before + 1
+    assert len(google.calls_to(r"/messages/send$")) == 4 and len(google.messages) == before + 1
 
 
 # -- changing --------------------------------------------------------------------------------

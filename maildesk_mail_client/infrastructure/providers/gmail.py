@@ -22,6 +22,7 @@ import threading
 from datetime import datetime, timezone
 
 from .. import mime
+from ..addresses import is_plain_address
 from ..oauth_flow import GOOGLE_TOKEN_URI
 from .base import (
     FolderChanges,
@@ -160,7 +161,7 @@ def with_bcc(raw, recipients):
     hidden = []
     for recipient in recipients or ():
         address = str(recipient).strip()
-        if not re.fullmatch(r"[^\s<>,;:\"()\[\]\\]+@[^\s<>,;:\"()\[\]\\]+", address):
+        if not is_plain_address(address):
             raise ProviderError(f"Not an e-mail address: {address[:200]!r}; nothing was sent.")
         if address.casefold() not in visible:
             visible.add(address.casefold())
@@ -500,9 +501,10 @@ class GmailProvider(MailProvider):
         return ()  # Gmail keeps no \\Answered or $Forwarded
 
     def move(self, path, uids, target_path):
-        """Labels: add the target's, remove the source's (a message in Sent or Drafts stays
-        there: Gmail keeps those labels); to All Mail only removes (archiving); to Trash is
-        ``trash``; to Spam adds SPAM and takes the message out of the Inbox."""
+        """Labels: add the target's, remove the source's (out of Starred, the star goes; a
+        message in Sent or Drafts stays there too: Gmail keeps those labels); to All Mail only
+        removes (archiving); to Trash is ``trash``; to Spam adds SPAM and takes the message out
+        of the Inbox; out of Trash or Spam takes that label off."""
         ids = self._ids(uids)
         if not ids:
             return {}

@@ -140,6 +140,7 @@ class GoogleStandIn(StandIn):
         self.history_id = 1000
         self.history_floor = 0  # startHistoryId below this: 404 (history no longer kept)
         self.drafts = {}  # draft id -> message id
+        self.drop_after_send = 0  # messages.send calls that send, then drop the connection unanswered
         self.next_number = 0
         self.next_thread = 0
         self._order_cache = None
@@ -579,6 +580,9 @@ class GoogleStandIn(StandIn):
         message = self._from_raw(b64url_decode(body.get("raw", "")), {"SENT"}, body.get("threadId"))
         if message is None:
             return Response(404, NOT_FOUND)
+        if self.drop_after_send:
+            self.drop_after_send -= 1
+            return Response(200, b"", drop=True)
         return Response(
             200, {"id": self.gmail_id(message), "threadId": self.thread_id(message), "labelIds": ["SENT"]}
         )
