@@ -504,10 +504,11 @@ class TestOAuthSettings(MailDeskFixture, HttpCase):
         self.assertEqual(oauth_config.microsoft_config(self.env)["tenant"], "organizations")
 
     def test_a_tenant_that_is_no_tenant_is_refused_with_what_to_enter(self):
+        before = oauth_config.microsoft_config(self.env)["tenant"]
         for wrong in ("contoso/../evil", "https://login.example", "not a tenant"):
             with self.subTest(wrong), self.assertRaisesRegex(ValidationError, "enter common"):
                 self.save(maildesk_microsoft_tenant=wrong)
-        self.assertEqual(oauth_config.microsoft_config(self.env)["tenant"], "common")
+        self.assertEqual(oauth_config.microsoft_config(self.env)["tenant"], before)
 
     def test_the_secrets_are_not_in_any_answer_over_json_rpc(self):
         self.env["res.config.settings"].create({"maildesk_google_client_secret": "GOCSPX-top-secret"})
@@ -520,11 +521,13 @@ class TestOAuthSettings(MailDeskFixture, HttpCase):
         self.assertTrue(result["value"]["maildesk_google_client_secret_set"])
 
     def test_a_mailbox_user_cannot_set_a_client_secret(self):
+        before = self.stored(oauth_config.GOOGLE_CLIENT_SECRET)
         self.authenticate("md_admin", "md_admin")  # a Mailbox Admin is no Settings administrator
         _result, error = self.rpc("res.config.settings", "create",
                                   {"maildesk_google_client_secret": "attacker-secret"})
         self.assertEqual(error[0], "odoo.exceptions.AccessError")
-        self.assertFalse(self.stored(oauth_config.GOOGLE_CLIENT_SECRET))
+        self.assertEqual(self.stored(oauth_config.GOOGLE_CLIENT_SECRET), before)
+        self.assertNotEqual(oauth_config.google_config(self.env)["client_secret"], "attacker-secret")
 
 
 @tagged("post_install", "-at_install")
