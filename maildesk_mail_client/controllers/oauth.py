@@ -1,11 +1,16 @@
 """Sign in with Google / Microsoft: the start and callback routes (the logic is in
 application/services/oauth_signin.py)."""
+import logging
+
+import psycopg2
+
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..application.services import oauth_signin
 
+_logger = logging.getLogger(__name__)
 _STATUS = {"no_access": 403, "unreachable": 502}
 # The pages of a sign-in may carry its code (relay) or follow a URL that did: kept out of
 # caches and of the Referer of the next page.
@@ -23,6 +28,10 @@ class MailDeskOAuth(http.Controller):
             return self._refused(refused)
         except UserError as exc:
             return self._page(str(exc), None, 400)
+        except psycopg2.Error:
+            raise  # Odoo retries the request on a serialisation failure
+        except Exception as exc:  # noqa: BLE001 (a sign-in never shows a traceback)
+            return self._unexpected(exc)
         return request.redirect(url, local=False)
 
     @http.route("/maildesk/oauth/google/callback", type="http", auth="user", methods=["GET"])
@@ -54,7 +63,18 @@ class MailDeskOAuth(http.Controller):
             return self._refused(refused)
         except UserError as exc:  # e.g. no encryption key configured: its own sentence
             return self._page(str(exc), None, 400)
+        except psycopg2.Error:
+            raise  # Odoo retries the request on a serialisation failure
+        except Exception as exc:  # noqa: BLE001 (a sign-in never shows a traceback)
+            return self._unexpected(exc)
         return request.redirect(oauth_signin.back_url(account.id))
+
+    def _unexpected(self, exc):
+        # The exception's text may quote what the provider sent: only its type is logged.
+        _logger.error("MailDesk sign-in failed unexpectedly (%s)", type(exc).__name__)
+        return self._page(request.env._(
+            "The sign-in could not be completed. Nothing was changed: try again, and if it "
+            "fails again, ask your administrator to look at the server log."), None, 500)
 
     def _refused(self, refused):
         return self._page(str(refused), refused.account_id, _STATUS.get(refused.reason, 400))

@@ -320,6 +320,19 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         self.assertEqual(self.env["mailbox.account"].search_count([]), count)
         self.assertTrue(secrets_vault.is_stored(self.gmail, "gmail_refresh_token"))
 
+    def test_a_token_endpoint_answering_nonsense_gets_a_page_not_a_traceback(self):
+        self.authenticate("md_member", "md_member")
+        method, url, _ = self.authorize("google", self.gmail.id)
+        self.env["ir.config_parameter"].set_param(oauth_config.GOOGLE_TOKEN_URI_PARAM,
+                                                  self.google.base_url + "/no/such/endpoint")
+        with mute_logger("odoo.addons.maildesk_mail_client.controllers.oauth"):
+            answer = self.callback(method, url)
+        self.assertIn(answer.status_code, (400, 500))
+        self.assertIn("The sign-in did not complete", answer.text)
+        self.assertNotIn("Traceback", answer.text)
+        self.assertNothingStored(self.gmail)
+        self.assertRefused(self.callback(method, url), 400, oauth_signin.state_refusal(self.env))
+
     def test_a_user_without_maildesk_cannot_start_a_sign_in(self):
         self.authenticate("md_plain", "md_plain")
         with mute_logger(SERVICE_LOG):
