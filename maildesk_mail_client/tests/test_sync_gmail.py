@@ -67,7 +67,7 @@ class TestGmailSync(GmailCase):
         self.standin.change_labels(was_unread, remove=["UNREAD"])  # read on the phone
         [gone] = sorted(self.labelled("INBOX") - self.labelled("UNREAD") - {was_unread})[:1]
         self.standin.delete_forever(gone)
-        [filed] = sorted(self.labelled("INBOX") - self.labelled("Label_3"))[:1]
+        [filed] = sorted(self.labelled("INBOX") - self.labelled("Label_3") - {was_unread})[:1]
         self.standin.change_labels(filed, add=["Label_3"], remove=["INBOX"])  # moved to Receipts
         result = self.sync()
         self.assertEqual(result["status"], "ok", result)

@@ -100,6 +100,7 @@ class TestOutlookSync(OutlookCase):
         Sync = self.as_member()
         unread = self.rows("inbox").filtered(lambda r: not r.is_read)
         first, second, third = unread[:3]
+        second_uid, third_uid = second.uid, third.uid
         Sync.set_flags([first.id], is_read=True, is_starred=True)
         Sync.archive_messages([second.id])
         Sync.delete_messages([third.id])
@@ -108,8 +109,11 @@ class TestOutlookSync(OutlookCase):
         box = self.mailbox
         self.assertTrue(box.messages[first.uid].is_read)
         self.assertTrue(box.messages[first.uid].flagged)
-        self.assertNotIn(second.uid, box.messages)  # moved: Exchange gave it a new id
-        self.assertNotIn(third.uid, box.messages)
+        self.assertNotIn(second_uid, box.messages)  # moved: Exchange gave it a new id
+        self.assertNotIn(third_uid, box.messages)
+        self.assertIn(second.uid, box.messages)  # the row follows the message to its new id
+        self.assertEqual(box.messages[second.uid].folder, box.well_known["archive"])
+        self.assertEqual(box.messages[third.uid].folder, box.well_known["deleteditems"])
         archived = self.rows("archive")
         self.assertIn(second.subject, archived.mapped("subject"))
         self.assertIn(third.subject, self.rows("trash").mapped("subject"))

@@ -26,6 +26,8 @@ import logging
 import threading
 import time
 
+from psycopg2.extras import execute_values
+
 from odoo import fields
 
 from ...infrastructure.providers.base import FolderGone
@@ -34,9 +36,21 @@ from . import folder_mirror, state_changes
 
 _logger = logging.getLogger(__name__)
 
+SEEN = "maildesk_listing_seen"  # ids a listing has reached, per folder (committed with each page)
 FOLDER_LIST_EVERY = 600  # seconds between two folder listings of one mailbox (per process)
 _listings = {}  # (database, account id) -> (monotonic time, [RemoteFolder])
 _listings_lock = threading.Lock()
+
+
+def create_table(cr):
+    """Called by mailbox.folder's ``init()`` (module install and update). A plain table: only
+    this module reads or writes it, and the security contract fixes the addon's models."""
+    cr.execute(f"""
+        CREATE TABLE IF NOT EXISTS {SEEN} (
+            folder_id integer NOT NULL REFERENCES mailbox_folder(id) ON DELETE CASCADE,
+            uid varchar NOT NULL,
+            PRIMARY KEY (folder_id, uid)
+        )""")
 
 
 def forget_listing(env, account_id):
@@ -101,9 +115,7 @@ class CursorSync:
     def _list(self, folder, remote):
         """List the folder from its committed position to the end; False when out of time."""
         if folder.sync_state in ("never_synced", "backfill_pending"):
-            folder.write({"sync_state": "backfill_in_progress", "backfill_fetched_count": 0,
-                          "backfill_started_at": fields.Datetime.now(),
-                          "backfill_completed_at": False})
+            self._restart_listing(folder)
             self._store_cursor(folder, None, done=False)
         try:
             cursor = self._cursor(folder)
@@ -135,24 +147,27 @@ class CursorSync:
     def _restart_listing(self, folder):
         """The cursor expired: the folder is listed again from the start; what is not listed
         again by the end was removed meanwhile."""
-        _logger.info("MailDesk: the cursor of folder %s of mailbox %s expired; listing it again",
-                     folder.id, self.account.id)
+        if folder.sync_state == "incremental":
+            _logger.info("MailDesk: the cursor of folder %s of mailbox %s expired; listing it "
+                         "again", folder.id, self.account.id)
         folder.write({"sync_state": "backfill_in_progress", "backfill_fetched_count": 0,
                       "backfill_started_at": fields.Datetime.now(),
                       "backfill_completed_at": False})
+        self.cr.execute(f"DELETE FROM {SEEN} WHERE folder_id = %s", [folder.id])
 
     def _end_listing(self, folder):
         """Rows of this folder not refreshed since the listing began are gone from the
         service (messages MailDesk filed itself wait for their copy: they stay)."""
         self.env.flush_all()
-        started = folder.backfill_started_at
-        if started:
-            self.cr.execute("""
-                DELETE FROM maildesk_message_index
-                 WHERE folder_id = %s AND write_date < %s AND NOT COALESCE(local_pending, FALSE)
-            """, [folder.id, started])
-            self.result["removed"] += self.cr.rowcount
-            self.env["maildesk.message_index"].invalidate_model()
+        self.cr.execute(f"""
+            DELETE FROM maildesk_message_index i
+             WHERE i.folder_id = %(folder)s AND NOT COALESCE(i.local_pending, FALSE)
+               AND NOT EXISTS (SELECT 1 FROM {SEEN} s
+                                WHERE s.folder_id = %(folder)s AND s.uid = i.uid)
+        """, {"folder": folder.id})
+        self.result["removed"] += self.cr.rowcount
+        self.cr.execute(f"DELETE FROM {SEEN} WHERE folder_id = %s", [folder.id])
+        self.env["maildesk.message_index"].invalidate_model()
         folder.write({"sync_state": "incremental",
                       "backfill_completed_at": fields.Datetime.now(),
                       "last_sync_at": fields.Datetime.now(), "last_error": False})
@@ -240,6 +255,12 @@ class CursorSync:
         if page.flag_changes:
             run._apply_flags(folder, page.flag_changes)
             changed = True
+        if not incoming:  # a listing: what it reached stays at its end
+            listed = [str(m.uid) for m in page.metas] + [str(i) for i in page.new_ids]
+            if listed:
+                execute_values(self.cr, f"""INSERT INTO {SEEN} (folder_id, uid) VALUES %s
+                                            ON CONFLICT DO NOTHING""",
+                               [(folder.id, uid) for uid in listed], page_size=1000)
         count = 0
         if page.metas:
             run._upsert(folder, page.metas, incoming)
