@@ -13,6 +13,7 @@ from maildesk_mail_client.infrastructure.providers.base import (
     DeliveryUncertain,
     FolderGone,
     ProviderError,
+    RemoteFolder,
 )
 from maildesk_mail_client.infrastructure.providers.graph import GraphProvider, reply_thread_index
 from maildesk_mail_client.infrastructure.providers.http_api import Backoff, GrantRevoked
@@ -203,9 +204,11 @@ def test_a_cursor_mid_listing_resumes_and_an_expired_one_lists_again(monkeypatch
         assert sorted(listed(again)) == sorted(microsoft.folder_message_ids("inbox"))
 
 
-def test_a_folder_deleted_on_the_server_is_reported_gone(microsoft):
+def test_a_folder_known_only_by_its_path_is_found_and_a_deleted_one_is_reported_gone(microsoft):
     mailbox = microsoft.mailbox()
     with provider_for(microsoft) as provider:
+        page = provider.folder_changes(RemoteFolder("Inbox", "Inbox", "/", "inbox"), None)
+        assert sorted(m.uid for m in page.metas) == sorted(microsoft.folder_message_ids("inbox"))
         project = by_path(provider)["Inbox/Projects/2026"]
         del mailbox.folders[project.remote_id]
         with pytest.raises(FolderGone):

@@ -17,7 +17,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from .. import mime, oauth_flow
-from .base import FolderChanges, FolderGone, MailProvider, MessageMeta, ProviderError, RemoteFolder
+from .base import (
+    AuthenticationFailed,
+    FolderChanges,
+    FolderGone,
+    MailProvider,
+    MessageMeta,
+    ProviderError,
+    RemoteFolder,
+    ServerUnreachable,
+)
 from .graph_api import GRAPH_BASE_URL, MAILBOX_CONCURRENCY, GraphApiClient, MsalTokens
 from .http_api import CursorExpired, NotFound
 
@@ -298,8 +307,9 @@ class GraphProvider(MailProvider):
         )
 
     def _delta_page(self, folder, link):
+        folder_id = folder.remote_id or self._folder(folder.path).remote_id
         try:
-            return next(iter(self.client.delta(folder.remote_id, link)))
+            return next(iter(self.client.delta(folder_id, link)))
         except NotFound:
             raise FolderGone(f"The folder {folder.path} is no longer in this mailbox.")
 
@@ -391,8 +401,10 @@ class GraphProvider(MailProvider):
         ):
             try:
                 parent = self.client.message(reply_to_uid, select=("conversationIndex",))
-            except NotFound:
-                parent = None  # the original is gone: the reply starts its own conversation
+            except (AuthenticationFailed, ServerUnreachable):
+                raise
+            except ProviderError:  # the original is gone (or unreadable): a conversation of its own
+                parent = None
             index = reply_thread_index(parent.get("conversationIndex") if isinstance(parent, dict) else None)
             if index:
                 raw = b"Thread-Index: " + index.encode("ascii") + b"\r\n" + raw
