@@ -9,6 +9,7 @@ from maildesk_mail_client.infrastructure.providers.base import AuthenticationFai
 from maildesk_mail_client.infrastructure.providers.gmail_api import (
     METADATA_HEADERS,
     GmailApiClient,
+    SettlingQuotaMeter,
     gmail_credentials,
 )
 from maildesk_mail_client.infrastructure.providers.http_api import (
@@ -240,3 +241,24 @@ def test_a_full_message_has_its_body(google):
     full = client.get_message(gid, format="full")
     assert full["payload"]["body"]["data"] and full["payload"]["mimeType"] == "text/plain"
     assert client.get_raw(gid).startswith(b"From: ")
+
+
+def test_the_quota_counts_a_batch_from_its_answer_not_from_when_it_left():
+    """Gmail charges a batch's parts while it works through them: the next batch may start
+    only a second after the last one was answered, so no part of two batches shares a second."""
+    now = [0.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(round(seconds, 3))
+        now[0] += seconds
+
+    meter = SettlingQuotaMeter(250, clock=lambda: now[0], sleep=sleep)
+    meter.spend(245)  # a batch of 49 leaves at 0.0 ...
+    now[0] = 0.4
+    meter.settle(245)  # ... and is answered at 0.4
+    meter.spend(5)  # the next listing page fits beside it
+    meter.settle(5)
+    meter.spend(245)  # the next batch waits for the first to be a second old: 1.4
+    assert sum(sleeps) == pytest.approx(1.0, abs=0.01) and now[0] == pytest.approx(1.4, abs=0.01)
+    assert meter.total == 495 and meter.calls == 3

@@ -10,6 +10,7 @@ real library against a local stand-in. No Odoo import.
 """
 
 import base64
+import contextlib
 import http.client
 import json
 import socket
@@ -69,6 +70,33 @@ _NETWORK_ERRORS = (
     http.client.HTTPException,
     google.auth.exceptions.TransportError,
 )
+
+
+class SettlingQuotaMeter(QuotaMeter):
+    """A QuotaMeter whose calls count from the moment their answer came back (``settle``).
+
+    Gmail charges a batch part by part while it works through it, so a batch counted from
+    when it left can still overlap the next one in Gmail's own second when the service was
+    slower with the first (the benchmark, with 20,000 messages on a busy machine, saw 36 429s
+    in 3,000 messages that way, each costing a Retry-After). Counted from its answer, no part
+    of a batch can share Gmail's second with the next batch, so the window can be exactly
+    Gmail's second."""
+
+    def __init__(self, per_second=None, window=1.0, **kwargs):
+        super().__init__(per_second, window=window, **kwargs)
+
+    def settle(self, units):
+        """A call of ``units`` has been answered: its units count from now on. (Units are
+        interchangeable: with several threads, the oldest entry of that size moves to now.)"""
+        if not self.per_second:
+            return
+        units = min(units, self.per_second)
+        with self._lock:
+            for index, (_when, cost) in enumerate(self._window):
+                if cost == units:
+                    del self._window[index]
+                    self._window.append((self.clock(), units))
+                    return
 
 
 class _NotSent(OSError):
@@ -181,7 +209,7 @@ class GmailApiClient:
             cache_discovery=False,
         )
         self.batch_uri = batch_uri or api_endpoint + "batch/gmail/v1"
-        self.quota = quota if quota is not None else QuotaMeter(PER_USER_UNITS_PER_SECOND)
+        self.quota = quota if quota is not None else SettlingQuotaMeter(PER_USER_UNITS_PER_SECOND)
         self.backoff = backoff if backoff is not None else Backoff()
         self.user_id = user_id
         self.units = 0  # quota units this client spent (the meter may be shared with others)
@@ -195,17 +223,26 @@ class GmailApiClient:
     def close(self):
         self.http.close()
 
-    def _spend(self, units):
+    @contextlib.contextmanager
+    def _charged(self, units):
+        """Spend ``units`` before a call (waiting for room in the quota), and settle them once
+        its answer is in, when the meter counts from answers (``SettlingQuotaMeter``)."""
         self.units += units
         self.quota.spend(units)
+        try:
+            yield
+        finally:
+            settle = getattr(self.quota, "settle", None)
+            if settle is not None:
+                settle(units)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _execute(self, request, method):
         attempt = 0
         while True:
-            self._spend(QUOTA_UNITS[method])
             try:
-                return request.execute(num_retries=0)
+                with self._charged(QUOTA_UNITS[method]):
+                    return request.execute(num_retries=0)
             except HttpError as exc:
                 if _throttled(exc):
                     if self.backoff.wait(attempt, exc.resp.get("retry-after")):
@@ -350,11 +387,16 @@ class GmailApiClient:
         batch = BatchHttpRequest(callback=answered, batch_uri=self.batch_uri)
         for message_id in ids:
             batch.add(make_request(message_id), request_id=message_id)
-        self._spend(QUOTA_UNITS[method] * len(ids))
-        try:
-            if not self.credentials.valid:  # renewed here, over this client's own connection settings
+        if not self.credentials.valid:  # renewed here, over this client's own connection settings
+            try:
                 self.credentials.refresh(google_auth_httplib2.Request(self.http.http))
-            batch.execute(http=self.http)
+            except google.auth.exceptions.RefreshError as exc:
+                raise _refresh_failed(exc)
+            except _NETWORK_ERRORS as exc:
+                raise ServerUnreachable(f"Gmail could not be reached: {exc}")
+        try:
+            with self._charged(QUOTA_UNITS[method] * len(ids)):
+                batch.execute(http=self.http)
         except HttpError as exc:
             if _throttled(exc):
                 return list(ids), exc.resp.get("retry-after")
@@ -425,10 +467,10 @@ class GmailApiClient:
         request.headers["accept-encoding"] = "identity"  # the single attempt reads the body as it comes
         attempt = 0
         while True:
-            self._spend(QUOTA_UNITS["messages.send"])
             self.transport.single_attempt = True
             try:
-                return request.execute(num_retries=0)
+                with self._charged(QUOTA_UNITS["messages.send"]):
+                    return request.execute(num_retries=0)
             except HttpError as exc:
                 status = exc.resp.status
                 if status == 429 or (status == 403 and _error_reason(exc)[0] in RATE_LIMIT_REASONS):
