@@ -2,11 +2,21 @@
 commits, killed just before or just after any commit, against the HTTPS stand-ins (run in this
 process, trusted by the workers through the CA variables they inherit)."""
 import itertools
+import sys
+import types
+from pathlib import Path
 
 import harness
 import pytest
-from standins import GoogleStandIn, MicrosoftStandIn
-from standins.tls import CA_VARIABLES, certificate_authority
+
+# The stand-ins import the addon's HTTP clients relatively: load them as the Odoo-free suite does
+# (the addon as a bare package, without its Odoo models), beside the workers' odoo.addons copy.
+_ADDON = Path(__file__).resolve().parent.parent / "maildesk_mail_client"
+for _name, _path in (("maildesk_mail_client", _ADDON), ("maildesk_mail_client.tests", _ADDON / "tests")):
+    sys.modules.setdefault(_name, types.ModuleType(_name)).__path__ = [str(_path)]
+
+from maildesk_mail_client.tests.standins import GoogleStandIn, MicrosoftStandIn  # noqa: E402
+from maildesk_mail_client.tests.standins.tls import CA_VARIABLES, certificate_authority  # noqa: E402
 
 _numbers = itertools.count(1)
 
