@@ -482,3 +482,12 @@ def test_only_gmail_shaped_ids_are_valid(gmail):
     assert gmail.valid_id("18c00000a1") and gmail.valid_id("0")
     for bad in ("", "local-3", "18C0", "../x", "a b", "1" * 33, None, 12):
         assert not gmail.valid_id(bad)
+
+
+def test_every_session_of_one_mailbox_draws_on_the_same_quota(google):
+    def session(address):
+        return GmailProvider(address, None, "refresh", 0, "id", "secret", api_endpoint=google.base_url)
+
+    sync, reader, other = session("Team@Example.com"), session("team@example.com"), session("x@example.com")
+    assert sync.quota is reader.quota and sync.quota is not other.quota
+    assert sync.quota.per_second == 250 and sync.quota.window == 1.0

@@ -39,6 +39,7 @@ from .gmail_api import (
     PER_USER_UNITS_PER_SECOND,
     QUOTA_UNITS,
     GmailApiClient,
+    SettlingQuotaMeter,
     gmail_credentials,
 )
 from .http_api import CursorExpired, NotFound
@@ -83,6 +84,20 @@ MAX_SEARCH_TEXT = 200  # characters of a search sent to Gmail
 MAX_SIZE = 2**31 - 1
 MAX_THREAD_IDS = 100_000  # Gmail thread ids remembered for replies
 MAX_CURSOR = 2048  # characters of a stored page token worth sending back
+
+
+_meters = {}  # (API endpoint, address) -> the mailbox's quota meter, for the whole process
+_meters_lock = threading.Lock()
+
+
+def mailbox_meter(api_endpoint, address):
+    """One quota meter per Gmail user and process: the sync, the bodies a reader opens and a
+    send all draw on the same 250 units a second Gmail allows that user."""
+    key = (api_endpoint, str(address or "").casefold())
+    with _meters_lock:
+        if key not in _meters:
+            _meters[key] = SettlingQuotaMeter(PER_USER_UNITS_PER_SECOND)
+        return _meters[key]
 
 
 def _clean(text, limit):
@@ -204,7 +219,8 @@ class GmailProvider(MailProvider):
         self.client_id, self.client_secret, self.token_uri = client_id, client_secret, token_uri
         self.api_endpoint, self.batch_uri = api_endpoint, batch_uri
         self.on_tokens = on_tokens
-        self.quota, self.backoff = quota, backoff
+        self.quota = quota if quota is not None else mailbox_meter(api_endpoint, address)
+        self.backoff = backoff
         self.client = None
         self._folders = None  # path -> RemoteFolder, from the last list_folders
         self._thread_ids = {}  # Gmail id -> threadId, seen in metadata (for replies)
