@@ -174,6 +174,11 @@ def test_a_resync_with_nothing_changed_is_one_delta_call_per_folder(microsoft):
         assert {c.path for c in microsoft.graph_calls()} == {
             f"/v1.0/me/mailFolders/{f.remote_id}/messages/delta" for f in folders
         }
+    with provider_for(microsoft) as provider:  # the next run: well-known folders are not asked again
+        microsoft.clear_calls()
+        assert [f.path for f in provider.list_folders()] == [f.path for f in folders]
+        asked = [c.path.rsplit("/", 1)[-1] for c in microsoft.graph_calls() if "/mailFolders/" in c.path]
+        assert "inbox" not in asked and set(asked) <= {"conversationhistory", "syncissues", "childFolders"}
 
 
 def test_an_expired_delta_link_starts_a_listing_again_without_duplicates(microsoft):

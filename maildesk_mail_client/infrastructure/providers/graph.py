@@ -12,6 +12,7 @@ import base64
 import email.utils
 import html
 import secrets
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -41,6 +42,8 @@ FOLDER_TYPES = {
 }
 # Folders of Exchange's own that hold no mail a person files: left out of the list
 SKIPPED_FOLDERS = ("outbox", "conversationhistory", "syncissues")
+_well_known_lock = threading.Lock()
+_well_known_cache = {}  # (mailbox URL, address) -> {well-known name: folder id}
 MAX_ID_LENGTH = 512
 MAX_NAME = 256  # characters of a display name kept
 MAX_ADDRESS = 320  # characters of an address (RFC 5321's limits, rounded up)
@@ -221,9 +224,7 @@ class GraphProvider(MailProvider):
 
     # -- folders -------------------------------------------------------------------------------
     def list_folders(self):
-        wanted = tuple(FOLDER_TYPES) + SKIPPED_FOLDERS
-        known = dict(zip(wanted, self._pool(self._well_known_id, wanted), strict=True))
-        self._well_known = {name: folder_id for name, folder_id in known.items() if folder_id}
+        self._well_known = self._well_known_ids()
         kind_of = {
             self._well_known[name]: kind for name, kind in FOLDER_TYPES.items() if name in self._well_known
         }
@@ -257,8 +258,18 @@ class GraphProvider(MailProvider):
         self._folders = {f.path: f for f in folders}
         return folders
 
-    def _well_known_id(self, name):
-        return self.client.well_known_folder_ids([name]).get(name)
+    def _well_known_ids(self):
+        """{well-known name: folder id}. Exchange never changes these ids, so each is asked
+        once per process and mailbox; one missing (no Archive yet) is asked again next time."""
+        key = (self.client.prefix, self.address.casefold())
+        with _well_known_lock:
+            known = dict(_well_known_cache.get(key, {}))
+        wanted = [name for name in tuple(FOLDER_TYPES) + SKIPPED_FOLDERS if name not in known]
+        found = self._pool(lambda name: self.client.well_known_folder_ids([name]).get(name), wanted)
+        known.update((name, folder_id) for name, folder_id in zip(wanted, found, strict=True) if folder_id)
+        with _well_known_lock:
+            _well_known_cache[key] = dict(known)
+        return known
 
     def _folder(self, path):
         if self._folders is None or path not in self._folders:
