@@ -491,3 +491,20 @@ def test_every_session_of_one_mailbox_draws_on_the_same_quota(google):
     sync, reader, other = session("Team@Example.com"), session("team@example.com"), session("x@example.com")
     assert sync.quota is reader.quota and sync.quota is not other.quota
     assert sync.quota.per_second == 250 and sync.quota.window == 1.0
+
+
+def test_a_hostile_history_is_read_without_trusting_it(google, gmail):
+    folders = gmail.list_folders()
+    cursor = gmail.account_cursor()
+    real = newest_first(google, "INBOX")[0]
+    google.history_id += 1
+    google.history += [
+        (google.history_id, "labelsAdded", "../../drafts", ["INBOX"]),  # no Gmail id: ignored
+        (google.history_id, "labelsRemoved", real, [None, 5, "INBOX", {"x": 1}]),
+        (google.history_id, "messagesAdded", "ABCDEF", None),
+    ]
+    changes, next_cursor = gmail.account_changes(cursor, folders)
+    assert next_cursor == str(google.history_id)
+    assert changes["INBOX"].removed == set()  # the message still has INBOX: its labels say so
+    assert changes["INBOX"].flag_changes.keys() == {real}
+    assert not any("../../drafts" in c.removed or "ABCDEF" in c.new_ids for c in changes.values())
