@@ -175,6 +175,10 @@ def test_listing_a_label_deleted_in_gmail_says_the_folder_is_gone(google, gmail)
     google.remove_label(label)
     with pytest.raises(FolderGone):
         gmail.folder_changes(folder, None)
+    invalid = gmail_error(400, f"Invalid label: {label}", "invalidArgument", "INVALID_ARGUMENT")
+    google.fail_next(1, 400, invalid)  # the other answer Gmail gives for it
+    with pytest.raises(FolderGone):
+        gmail.folder_changes(folder, None)
 
 
 # -- metadata --------------------------------------------------------------------------------

@@ -369,6 +369,10 @@ class GmailProvider(MailProvider):
                 return client.list_page(label_ids, page_token=token, page_size=LISTING_PAGE)
             except NotFound:
                 raise FolderGone(f"The Gmail label {folder.path!r} no longer exists.")
+            except ProviderError as exc:
+                if "invalid label" in str(exc).lower():  # how Gmail also answers for a deleted label
+                    raise FolderGone(f"The Gmail label {folder.path!r} no longer exists.")
+                raise
 
         answer = self._call(page)
         refs = answer.get("messages") if isinstance(answer, dict) else None
