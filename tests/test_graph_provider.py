@@ -14,6 +14,7 @@ from maildesk_mail_client.infrastructure.providers.base import (
     FolderGone,
     ProviderError,
     RemoteFolder,
+    ServerUnreachable,
 )
 from maildesk_mail_client.infrastructure.providers.graph import GraphProvider, reply_thread_index
 from maildesk_mail_client.infrastructure.providers.http_api import Backoff, GrantRevoked
@@ -258,6 +259,23 @@ def test_a_renewed_refresh_token_reaches_the_caller(monkeypatch):
             assert "Inbox" in by_path(provider)  # the stored tokens work, without a refresh
         with pytest.raises(GrantRevoked), provider_for(microsoft, original) as provider:
             provider.list_folders()  # the old refresh token was replaced
+
+
+def test_an_unreachable_sign_in_service_is_reported_as_such_and_calls_stay_counted(microsoft):
+    unreachable = GraphProvider(
+        microsoft.owner,
+        microsoft.grant(),
+        microsoft.client_id,
+        microsoft.client_secret,
+        authority_host="https://127.0.0.1:1",
+        base_url=microsoft.base_url + "/v1.0",
+    )
+    with pytest.raises(ServerUnreachable), unreachable:
+        unreachable.list_folders()
+    provider = provider_for(microsoft)
+    with provider:
+        provider.list_folders()
+    assert provider.round_trips == len(microsoft.graph_calls()) > 0  # read after the session, as sync does
 
 
 def test_a_revoked_grant_asks_to_sign_in_again(microsoft):

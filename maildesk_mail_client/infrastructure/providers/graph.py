@@ -17,6 +17,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
+import requests
+
 from .. import mime, oauth_flow
 from .base import (
     AuthenticationFailed,
@@ -170,6 +172,7 @@ class GraphProvider(MailProvider):
         self._stored = (refresh_token, access_token, expires_at)
         self.on_tokens = on_tokens
         self.client = None
+        self._calls_before = 0
         self._folders = None  # path -> RemoteFolder, from the last list_folders
         self._well_known = {}  # well-known name -> folder id
 
@@ -179,6 +182,8 @@ class GraphProvider(MailProvider):
             app = oauth_flow.microsoft_app(self.microsoft)
         except ValueError as exc:
             raise ProviderError(f"Microsoft sign-in is not configured right: {exc}")
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ServerUnreachable(f"Microsoft sign-in could not be reached: {exc}")
         except Exception as exc:  # msal reads the tenant's configuration here (requests errors)
             raise ProviderError(f"Microsoft sign-in could not be reached: {exc}") from exc
         refresh_token, access_token, expires_at = self._stored
@@ -206,13 +211,16 @@ class GraphProvider(MailProvider):
             self.on_tokens(tokens.current, tokens.refresh_token, tokens.expires_at)
 
     def close(self):
-        if self.client is not None and self.session is None:
-            self.client.session.close()
+        if self.client is not None:
+            self._calls_before += self.client.calls
+            if self.session is None:
+                self.client.session.close()
         self.client = None
 
     @property
     def round_trips(self):
-        return self.client.calls if self.client is not None else 0
+        """Graph calls of this provider, over every session (still counted once closed)."""
+        return self._calls_before + (self.client.calls if self.client is not None else 0)
 
     def _pool(self, function, items):
         """``function`` over ``items`` with as many requests in flight as the mailbox allows."""
