@@ -21,21 +21,16 @@ Prints the figures and writes them to bench/results/gmail-<date>.txt (unless --n
 """
 
 import argparse
-import multiprocessing
 import os
 import platform
-import sys
 import time
-import types
 import warnings
 from datetime import date
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from standin_process import ROOT, StandInProcess, load_addon_without_odoo, save, trust  # noqa: E402
+
 warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")  # Python 3.11 notice
-for _name, _path in (("maildesk_mail_client", ROOT / "maildesk_mail_client"),
-                     ("maildesk_mail_client.tests", ROOT / "maildesk_mail_client" / "tests")):
-    sys.modules.setdefault(_name, types.ModuleType(_name)).__path__ = [str(_path)]  # no Odoo
+load_addon_without_odoo()
 
 from maildesk_mail_client.infrastructure.providers.gmail import GmailProvider  # noqa: E402
 from maildesk_mail_client.infrastructure.providers.gmail_api import (  # noqa: E402
@@ -89,31 +84,6 @@ def serve(conn, messages):
             return
 
 
-class StandInProcess:
-    def __init__(self, messages):
-        self.conn, child = multiprocessing.Pipe()
-        self.process = multiprocessing.get_context("spawn").Process(target=serve, args=(child, messages))
-        self.process.start()
-        self.info = self.conn.recv()
-
-    def ask(self, command, argument=None):
-        self.conn.send((command, argument))
-        return self.conn.recv()
-
-    def stop(self):
-        self.ask("stop")
-        self.process.join(10)
-
-
-def trust(ca_file):
-    """This process trusts the stand-in process's CA (as ca_environment does in tests)."""
-    import httplib2  # noqa: PLC0415
-
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPLIB2_CA_CERTS"):
-        os.environ[name] = ca_file
-    httplib2.CA_CERTS = ca_file
-
-
 def provider(standin, quota):
     info = standin.info
     return GmailProvider(
@@ -153,7 +123,7 @@ def main():
     say(f"Gmail provider benchmark, {date.today()} on {platform.node()} ({os.cpu_count()} cores), "
         f"Python {platform.python_version()}")
     say(f"stand-in: {args.messages} messages, in a process of its own")
-    standin = StandInProcess(args.messages)
+    standin = StandInProcess(serve, args.messages)
     try:
         trust(standin.info["ca_file"])
         inbox_size = standin.ask("inbox")
@@ -209,8 +179,7 @@ def main():
     finally:
         standin.stop()
     if not args.no_save:
-        out = ROOT / "bench" / "results" / f"gmail-{date.today()}.txt"
-        out.write_text("\n".join(lines) + "\n")
+        out = save("gmail", lines)
         print(f"\nsaved to {out.relative_to(ROOT)}")
 
 

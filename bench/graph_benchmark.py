@@ -23,20 +23,15 @@ Prints the figures and writes them to bench/results/graph-<date>.txt (unless --n
 """
 
 import argparse
-import multiprocessing
 import os
 import platform
 import shutil
-import sys
 import time
-import types
 from datetime import date
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-for _name, _path in (("maildesk_mail_client", ROOT / "maildesk_mail_client"),
-                     ("maildesk_mail_client.tests", ROOT / "maildesk_mail_client" / "tests")):
-    sys.modules.setdefault(_name, types.ModuleType(_name)).__path__ = [str(_path)]  # no Odoo
+from standin_process import ROOT, StandInProcess, load_addon_without_odoo, save  # noqa: E402
+
+load_addon_without_odoo()
 
 from maildesk_mail_client.infrastructure.providers.graph import GraphProvider  # noqa: E402
 from maildesk_mail_client.infrastructure.providers.http_api import QuotaMeter  # noqa: E402
@@ -89,23 +84,6 @@ def serve(conn, messages):
             shutil.rmtree(os.path.dirname(standin.ca_file), ignore_errors=True)
             conn.send(True)
             return
-
-
-class StandInProcess:
-    def __init__(self, messages):
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child, messages), daemon=True)
-        self.process.start()
-        self.info = self.conn.recv()
-
-    def ask(self, command, argument=None):
-        self.conn.send((command, argument))
-        return self.conn.recv()
-
-    def stop(self):
-        self.ask("stop")
-        self.process.join(10)
 
 
 # -- the client side --------------------------------------------------------------------------------
@@ -173,7 +151,7 @@ def main():
         lines.append(text)
 
     started = time.monotonic()
-    service = StandInProcess(args.messages)
+    service = StandInProcess(serve, args.messages)
     info = service.info
     os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = info["ca_file"]
     say(f"Graph provider benchmark, {date.today()}, {platform.node()}, Python {platform.python_version()}, "
@@ -260,8 +238,7 @@ def main():
     finally:
         service.stop()
     if not args.no_save:
-        out = ROOT / "bench" / "results" / f"graph-{date.today()}.txt"
-        out.write_text("\n".join(lines) + "\n")
+        out = save("graph", lines)
         print(f"\nsaved to {out.relative_to(ROOT)}")
 
 
