@@ -191,16 +191,31 @@ def test_history_since_a_history_id_and_when_it_is_too_old(google):
     new = google.deliver("Fresh news")
     old_id = next(gid for gid, m in google.messages.items() if "UNREAD" in m.labels and m is not new)
     client.modify(old_id, remove=["UNREAD"])
-    records, latest = client.history(start)
-    assert int(latest) > int(start)
+    records, latest, more = client.history(start)
+    assert int(latest) > int(start) and not more
     added = [r["messagesAdded"][0]["message"]["id"] for r in records if "messagesAdded" in r]
     assert added == [google.gmail_id(new)]
     removed = [r["labelsRemoved"][0] for r in records if "labelsRemoved" in r]
     assert removed[0]["message"]["id"] == old_id and removed[0]["labelIds"] == ["UNREAD"]
-    assert client.history(latest) == ([], latest)  # nothing changed: one call, nothing to do
+    assert client.history(latest) == ([], latest, False)  # nothing changed: one call, nothing to do
     google.expire_history()
     with pytest.raises(CursorExpired):
         client.history(latest)
+
+
+def test_history_stops_after_enough_records_and_says_more_is_left(google):
+    client = client_for(google)
+    start = client.profile()["historyId"]
+    delivered = [google.gmail_id(google.deliver(f"News {n}")) for n in range(10)]
+    google.clear_calls()
+    records, latest, more = client.history(start, page_size=3, max_records=7)
+    pages = [c for c in gmail_calls(google) if c.path.endswith("/history")]
+    assert more and len(records) == 9 and len(pages) == 3  # whole pages, until 7 or more were read
+    assert [int(r["id"]) for r in records] == sorted(int(r["id"]) for r in records)
+    rest, latest, more = client.history(records[-1]["id"], page_size=3, max_records=7)
+    assert not more and latest == str(google.history_id)
+    added = [r["messagesAdded"][0]["message"]["id"] for r in records + rest]
+    assert added == delivered  # nothing lost, nothing twice, where the first call stopped
 
 
 def test_label_changes_batch_modify_and_trash(google):

@@ -269,8 +269,8 @@ def test_changes_since_the_cursor_land_in_every_folder_they_touch(google, gmail)
     google.change_labels(labelled, add=["TRASH"], remove=["INBOX"])  # keeps Label_1, shows in Trash only
     google.delete_forever(erased)
     chat = google.gmail_id(google.deliver("a chat", labels={"CHAT"}))
-    changes, next_cursor = gmail.account_changes(cursor, folders)
-    assert int(next_cursor) == google.history_id
+    changes, next_cursor, done = gmail.account_changes(cursor, folders)
+    assert int(next_cursor) == google.history_id and done  # all of it in one chunk
     assert set(changes) == {f.remote_id for f in folders if f.selectable}
     inbox_changes, trash_changes = changes["INBOX"], changes["TRASH"]
     assert inbox_changes.new_ids == [arrived]
@@ -285,7 +285,7 @@ def test_changes_since_the_cursor_land_in_every_folder_they_touch(google, gmail)
     assert all(chat not in c.new_ids and chat not in c.flag_changes for c in changes.values())
     # the next round starts where this one ended: nothing is reported twice
     google.change_labels(moved, add=["UNREAD"])
-    again, _ = gmail.account_changes(next_cursor, folders)
+    again, _, _ = gmail.account_changes(next_cursor, folders)
     assert again["Label_3"].flag_changes == {moved: ()} and not again["Label_3"].new_ids
     assert not again["INBOX"].new_ids and not again["INBOX"].removed and not again["INBOX"].flag_changes
 
@@ -298,7 +298,7 @@ def test_the_last_record_of_a_message_wins(google, gmail):
     google.change_labels(gid, remove=["Label_3"], add=["UNREAD"])
     google.change_labels(gid, add=["TRASH"], remove=["INBOX"])
     google.change_labels(gid, add=["INBOX"], remove=["TRASH"])  # taken out of Trash again
-    changes, _ = gmail.account_changes(cursor, folders)
+    changes, _, _ = gmail.account_changes(cursor, folders)
     assert gid in changes["Label_3"].removed and gid not in changes["Label_3"].new_ids
     assert gid in changes["TRASH"].removed
     assert changes["INBOX"].new_ids == [gid]  # back from Trash: the engine fetches it again
@@ -309,11 +309,54 @@ def test_a_resync_with_nothing_changed_costs_one_history_list(google, gmail):
     cursor = gmail.account_cursor()
     google.clear_calls()
     trips, units = gmail.round_trips, gmail.quota_units
-    changes, next_cursor = gmail.account_changes(cursor, folders)
+    changes, next_cursor, done = gmail.account_changes(cursor, folders)
     assert [c.path for c in google.calls] == ["/gmail/v1/users/me/history"]
     assert gmail.round_trips - trips == 1 and gmail.quota_units - units == 2
-    assert next_cursor == cursor
+    assert next_cursor == cursor and done
     assert not any(c.new_ids or c.removed or c.flag_changes for c in changes.values())
+
+
+def test_a_long_history_comes_in_chunks_each_resuming_where_the_last_ended(google, gmail):
+    folders = gmail.list_folders()
+    cursor = gmail.account_cursor()
+    unread = [g for g in newest_first(google, "INBOX") if "UNREAD" in google.messages[g].labels][:6]
+    arrived = [google.gmail_id(google.deliver(f"News {n}")) for n in range(7)]
+    for gid in unread:
+        google.change_labels(gid, remove=["UNREAD"])
+    google.change_labels(arrived[0], add=["TRASH"], remove=["INBOX"])
+    records = google.history_id - int(cursor)  # 14: one record per history id
+    whole, whole_cursor, whole_done = gmail.account_changes(cursor, folders)  # all in one call
+    google.clear_calls()
+    new, read, removed, trashed, at, chunks = set(), {}, set(), set(), cursor, 0
+    while True:
+        changes, next_at, done = gmail.account_changes(at, folders, max_records=4)
+        chunks += 1
+        assert int(next_at) > int(at)  # each chunk gets further: a killed sync resumes from it
+        new |= set(changes["INBOX"].new_ids)
+        read.update(changes["INBOX"].flag_changes)
+        removed |= changes["INBOX"].removed
+        trashed |= set(changes["TRASH"].new_ids)
+        at = next_at
+        if done:
+            break
+    # one history page of 4 records per chunk
+    assert chunks == -(-records // 4) == len(api_calls(google, "v1/users/me/history"))
+    assert at == whole_cursor == str(google.history_id) and whole_done
+    assert new == set(arrived[1:]) == set(whole["INBOX"].new_ids)
+    assert set(read) == set(unread) == set(whole["INBOX"].flag_changes)
+    assert all("\\Seen" in read[g] for g in unread)
+    assert arrived[0] in removed and arrived[0] in trashed and whole["TRASH"].new_ids == [arrived[0]]
+
+
+def test_a_chunk_ends_at_its_last_record_and_the_next_one_starts_after_it(google, gmail):
+    folders = gmail.list_folders()
+    cursor = gmail.account_cursor()
+    first, second = (google.gmail_id(google.deliver(f"Mail {n}")) for n in range(2))
+    changes, next_cursor, done = gmail.account_changes(cursor, folders, max_records=1)
+    assert not done and int(next_cursor) == int(cursor) + 1  # the id of the one record read
+    assert changes["INBOX"].new_ids == [first]
+    changes, last, done = gmail.account_changes(next_cursor, folders, max_records=1)
+    assert done and last == str(google.history_id) and changes["INBOX"].new_ids == [second]
 
 
 def test_a_history_gmail_no_longer_keeps_asks_for_a_full_listing(google, gmail):
@@ -507,8 +550,8 @@ def test_a_hostile_history_is_read_without_trusting_it(google, gmail):
         (google.history_id, "labelsRemoved", real, [None, 5, "INBOX", {"x": 1}]),
         (google.history_id, "messagesAdded", "ABCDEF", None),
     ]
-    changes, next_cursor = gmail.account_changes(cursor, folders)
-    assert next_cursor == str(google.history_id)
+    changes, next_cursor, done = gmail.account_changes(cursor, folders)
+    assert next_cursor == str(google.history_id) and done
     assert changes["INBOX"].removed == set()  # the message still has INBOX: its labels say so
     assert changes["INBOX"].flag_changes.keys() == {real}
     assert not any("../../drafts" in c.removed or "ABCDEF" in c.new_ids for c in changes.values())

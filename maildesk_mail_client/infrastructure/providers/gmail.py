@@ -84,6 +84,8 @@ MAX_SEARCH_TEXT = 200  # characters of a search sent to Gmail
 MAX_SIZE = 2**31 - 1
 MAX_THREAD_IDS = 100_000  # Gmail thread ids remembered for replies
 MAX_CURSOR = 2048  # characters of a stored page token worth sending back
+MAX_HISTORY_ID = 30  # digits of a historyId (Gmail's are 64-bit numbers)
+HISTORY_CHUNK = 2000  # history records read per account_changes call (the engine commits each)
 
 
 _meters = {}  # (API endpoint, address) -> the mailbox's quota meter, for the whole process
@@ -184,6 +186,28 @@ def with_bcc(raw, recipients):
     if not hidden:
         return raw
     return b"Bcc: " + ", ".join(hidden).encode("utf-8") + b"\r\n" + raw
+
+
+def _history_id(value):
+    """``value`` as a historyId (digits, bounded), or None."""
+    value = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return value if value.isdigit() and len(value) <= MAX_HISTORY_ID else None
+
+
+def _chunk_end(records, cursor, strict=True):
+    """Where the next chunk of history starts: the last record's id (records come oldest
+    first; the highest id past ``cursor`` if the service mixed them up). ``strict``: a chunk
+    that did not get past ``cursor`` would be read again and again, so it is refused."""
+    ids = (_history_id(r.get("id")) for r in records if isinstance(r, dict))
+    end = max((int(i) for i in ids if i is not None), default=int(cursor))
+    if end > int(cursor):
+        return str(end)
+    if strict:
+        raise ProviderError(
+            "Gmail keeps sending the same page: its history records do not get past "
+            f"{cursor}, so reading on would never end; the sync stopped."
+        )
+    return cursor
 
 
 def search_query(text):
@@ -402,20 +426,29 @@ class GmailProvider(MailProvider):
             raise ProviderError("Gmail did not say where its mailbox history stands.")
         return history_id
 
-    def account_changes(self, cursor, folders):
-        """Every change since ``cursor`` from ``history.list`` (one call when nothing changed),
-        sorted into the folders it touches. The last record of a message says its labels."""
+    def account_changes(self, cursor, folders, max_records=HISTORY_CHUNK):
+        """The changes since ``cursor`` from ``history.list``, one chunk at a time, sorted into
+        the folders they touch (the last record of a message says its labels):
+        ``(changes, next_cursor, done)``. A chunk reads history pages until at least
+        ``max_records`` records were read or no page is left (one call when nothing changed).
+        ``done`` False: more history follows, read it from ``next_cursor`` (the id of the last
+        record read; Gmail gives the records after it, so resuming loses nothing). ``done``
+        True: ``next_cursor`` is the mailbox's historyId. ``CursorExpired`` when Gmail no
+        longer keeps history that old (every folder is listed again)."""
         cursor = str(cursor or "")
-        if not cursor.isdigit() or len(cursor) > 30:
+        if not cursor.isdigit() or len(cursor) > MAX_HISTORY_ID:
             raise CursorExpired("The stored Gmail history position is not one: resyncing.")
-        records, latest = self._call(lambda c: c.history(cursor))
-        latest = str(latest) if latest is not None and str(latest).isdigit() else cursor
+        records, latest, more = self._call(lambda c: c.history(cursor, max_records=max_records))
+        if more:
+            latest = _chunk_end(records, cursor)
+        else:
+            latest = _history_id(latest) or _chunk_end(records, cursor, strict=False)
         states = _message_states(records, self.valid_id)
         changes = {}
         for folder in folders:
             label = folder.remote_id
             if label and folder.selectable and label != ALL_MAIL:
-                changes[label] = FolderChanges(cursor=latest, done=True)
+                changes[label] = FolderChanges(cursor=latest, done=not more)
         for message_id, state in reversed(states.items()):  # newest first
             if state.labels is not None and state.labels & INVISIBLE_LABELS:
                 continue
@@ -429,7 +462,7 @@ class GmailProvider(MailProvider):
                         page.flag_changes[message_id] = flags
                 elif state.deleted or label in state.removed or label in (state.labels or ()):
                     page.removed.add(message_id)
-        return changes, latest
+        return changes, latest, not more
 
     # -- reading -------------------------------------------------------------------------------
     def fetch_meta(self, path, uids):

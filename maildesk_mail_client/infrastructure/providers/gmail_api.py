@@ -26,7 +26,7 @@ from googleapiclient.http import BatchHttpRequest
 
 from ..oauth_flow import GOOGLE_TOKEN_URI
 from .base import AuthenticationFailed, DeliveryUncertain, ProviderError, ServerUnreachable
-from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, QuotaMeter, Throttled
+from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, PageWalk, QuotaMeter, Throttled
 
 GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
 TIMEOUT = 60  # seconds for one HTTP exchange
@@ -48,6 +48,7 @@ PER_USER_UNITS_PER_SECOND = 250
 BATCH_SIZE = 50  # Gmail takes 100 calls per batch but throttles batches above 50 more often
 LIST_PAGE_SIZE = 500  # the most messages.list and history.list return per page
 BATCH_MODIFY_SIZE = 1000  # the most ids one batchModify takes
+MAX_HISTORY_RECORDS = 10_000  # history records one history() call reads before it stops
 # What the index needs, asked for by name so metadata answers stay small
 METADATA_HEADERS = (
     "From",
@@ -293,17 +294,29 @@ class GmailApiClient:
         )
 
     def iter_message_ids(self, label_ids=None, q=None, page_size=LIST_PAGE_SIZE):
-        token = None
+        """Every id the listing gives, page after page (``ProviderError`` when Gmail sends a
+        page token twice or pages without end)."""
+        walk, token = PageWalk("Gmail"), None
         while True:
             refs, token = self.list_messages(label_ids, q, token, page_size)
             yield from (ref["id"] for ref in refs)
+            token = walk.follow(token)
             if not token:
                 return
 
-    def history(self, start_history_id, label_id=None, history_types=None, page_size=LIST_PAGE_SIZE):
-        """Every history record after ``start_history_id`` and the mailbox's latest historyId;
-        ``CursorExpired`` when Gmail no longer keeps history that old."""
-        records, token = [], None
+    def history(
+        self, start_history_id, label_id=None, history_types=None, page_size=LIST_PAGE_SIZE,
+        max_records=MAX_HISTORY_RECORDS,
+    ):
+        """History records after ``start_history_id``, page by page until at least
+        ``max_records`` were read or Gmail has no page left: ``(records, history_id, more)``,
+        ``history_id`` being the mailbox's latest historyId as the last page read says and
+        ``more`` True when pages remain (go on from the last record's id: Gmail returns the
+        records after a startHistoryId). ``CursorExpired`` when Gmail no longer keeps history
+        that old; ``ProviderError`` when it sends a page token twice or pages without end."""
+        max_records = max(int(max_records), 1)
+        page_size = max(min(int(page_size), max_records), 1)
+        records, token, walk = [], None, PageWalk("Gmail")
         while True:
             try:
                 page = self._execute(
@@ -319,10 +332,16 @@ class GmailApiClient:
                 )
             except NotFound:
                 raise CursorExpired("Gmail no longer has the history since the last sync: resyncing.")
-            records.extend(page.get("history", []))
-            token = page.get("nextPageToken")
+            if not isinstance(page, dict):
+                raise ProviderError("Gmail answered history.list with something that is no page.")
+            found = page.get("history")
+            if isinstance(found, list):
+                records.extend(found)
+            token = walk.follow(page.get("nextPageToken"))
             if not token:
-                return records, page.get("historyId")
+                return records, page.get("historyId"), False
+            if len(records) >= max_records:
+                return records, page.get("historyId"), True
 
     # -- reading -----------------------------------------------------------------------------
     def get_message(self, message_id, format="metadata", metadata_headers=METADATA_HEADERS):

@@ -3,6 +3,7 @@ and the quota meter that keeps a client under a per-second budget instead of col
 """
 
 import email.utils
+import hashlib
 import threading
 import time
 from collections import deque
@@ -15,6 +16,7 @@ MAX_WAIT = 120.0  # never sleep longer than this on one Retry-After
 # The quota window the client keeps, a little longer than the service's second: a call leaves
 # here before it reaches the service, so a window of exactly 1 s would sometimes overspend.
 QUOTA_WINDOW = 1.1
+MAX_PAGES = 10_000  # pages of one listing walked before the service is taken to never end
 
 
 class GrantRevoked(AuthenticationFailed):
@@ -46,6 +48,38 @@ def retry_after_seconds(value, now=None):
     except (TypeError, ValueError):
         return None
     return max(0.0, min(when.timestamp() - (time.time() if now is None else now), MAX_WAIT))
+
+
+class PageWalk:
+    """The pages of one listing, for a service that could answer forever: a page token (or
+    next link) that came before in the same walk means the service goes round in circles, and
+    more than ``max_pages`` pages means it never ends. Either stops the walk with a
+    ``ProviderError``. Tokens are remembered by digest, so hostile ones cost little memory."""
+
+    def __init__(self, service, max_pages=MAX_PAGES):
+        self.service, self.max_pages = service, max_pages
+        self.pages = 1  # the first page needs no token
+        self._seen = set()
+
+    def follow(self, token):
+        """``token`` checked, to ask for the next page with; None when the walk is over."""
+        if token is None or token == "":
+            return None
+        if not isinstance(token, str):
+            raise ProviderError(f"{self.service} sent a page token that is none; the listing stopped.")
+        digest = hashlib.sha256(token.encode("utf-8", "replace")).digest()
+        if digest in self._seen:
+            raise ProviderError(
+                f"{self.service} keeps sending the same page: the page token {token[:60]!r} came "
+                "again in one listing, which would never end; the listing stopped."
+            )
+        if self.pages >= self.max_pages:
+            raise ProviderError(
+                f"{self.service} kept sending more pages: the listing stopped after {self.pages}."
+            )
+        self._seen.add(digest)
+        self.pages += 1
+        return token
 
 
 class Backoff:

@@ -658,7 +658,11 @@ class GoogleStandIn(StandIn):
             entry = {"message": stub}
             if label_ids is not None:
                 entry["labelIds"] = label_ids
-            records.append({"id": str(history_id), "messages": [stub], kind: [entry]})
+            if records and records[-1]["id"] == str(history_id):  # Gmail: one record per history id
+                records[-1]["messages"].append(stub)
+                records[-1].setdefault(kind, []).append(entry)
+            else:
+                records.append({"id": str(history_id), "messages": [stub], kind: [entry]})
         size = min(int(request.arg("maxResults", 100)), 500)
         offset = int(request.arg("pageToken", "0") or 0)
         answer = {"historyId": str(self.history_id)}
