@@ -12,6 +12,7 @@ import requests
 from maildesk_mail_client.infrastructure import oauth_flow
 from maildesk_mail_client.infrastructure.oauth_flow import OAuthError, StateRefused, StateSigner
 from maildesk_mail_client.tests.standins import GoogleStandIn, MicrosoftStandIn, trusted
+from maildesk_mail_client.tests.standins.google import _jwt
 from maildesk_mail_client.tests.standins.microsoft import TENANT_ID
 
 SECRET = b"k" * 32
@@ -135,6 +136,30 @@ def google():
         yield from trusted(monkeypatch, GoogleStandIn(messages=3, redirect_uris=[REDIRECT]))
 
 
+class UnverifiedGoogle(GoogleStandIn):
+    """Google answering an id token whose ``email_verified`` is ``verified`` (MISSING: the
+    claim is left out), as for an address Google has not confirmed."""
+
+    MISSING = object()
+    verified = MISSING
+
+    def _tokens(self, user, scope, refresh, with_refresh=False):
+        answer = super()._tokens(user, scope, refresh, with_refresh)
+        if "id_token" in answer:
+            claims = oauth_flow.id_token_claims(answer["id_token"])
+            claims.pop("email_verified")
+            if self.verified is not self.MISSING:
+                claims["email_verified"] = self.verified
+            answer["id_token"] = _jwt(claims)
+        return answer
+
+
+@pytest.fixture(scope="module")
+def unverified_google():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from trusted(monkeypatch, UnverifiedGoogle(messages=3, redirect_uris=[REDIRECT]))
+
+
 def google_client(standin):
     return oauth_flow.GoogleClient(
         standin.client_id,
@@ -189,6 +214,47 @@ def test_google_sign_in_end_to_end(google):
     )
     assert tokens.refresh_token and tokens.access_token and tokens.address == google.owner
     assert tokens.expires_at > 0
+
+
+def google_sign_in(standin):
+    signer = StateSigner(SECRET)
+    token, state = signer.issue(7, None, "gmail")
+    back = consent(
+        oauth_flow.google_authorization_url(google_client(standin), token, signer.code_verifier(state))
+    )
+    return oauth_flow.google_exchange_code(google_client(standin), back["code"], signer.code_verifier(state))
+
+
+@pytest.mark.parametrize("verified", [UnverifiedGoogle.MISSING, False, "false", None, 1, "yes"])
+def test_a_google_address_not_said_to_be_verified_names_nobody(unverified_google, verified):
+    unverified_google.verified = verified
+    tokens = google_sign_in(unverified_google)
+    assert tokens.refresh_token and tokens.address == ""  # the sign-in then refuses to store
+
+
+@pytest.mark.parametrize("verified", [True, "true", "True"])
+def test_a_google_address_said_to_be_verified_is_the_signed_in_one(unverified_google, verified):
+    unverified_google.verified = verified
+    assert google_sign_in(unverified_google).address == unverified_google.owner
+
+
+def test_the_graph_address_is_mail_or_else_the_user_principal_name():
+    assert oauth_flow.graph_me_address({"mail": " mia@contoso.example ", "userPrincipalName": "m@x"}) == (
+        "mia@contoso.example"
+    )
+    assert oauth_flow.graph_me_address({"mail": None, "userPrincipalName": "mia@contoso.example"}) == (
+        "mia@contoso.example"
+    )
+    assert oauth_flow.graph_me_address({"mail": "", "userPrincipalName": "mia@contoso.example"}) == (
+        "mia@contoso.example"
+    )
+    for answer in ({}, {"mail": ["eve@x"], "userPrincipalName": 7}, [], None, "mia@contoso.example"):
+        assert oauth_flow.graph_me_address(answer) == ""
+
+
+def test_an_id_token_that_is_no_claims_object_gives_no_claims():
+    for token in ("", "x", "a.bnVsbA.c", "a." + _jwt(["email"]).split(".")[1] + ".c", None):
+        assert oauth_flow.id_token_claims(token) == {}
 
 
 def test_google_refuses_a_wrong_verifier_and_a_second_use_of_the_code(google):

@@ -189,16 +189,19 @@ class GrantedTokens:
     refresh_token: str | None
     expires_at: float  # epoch seconds
     scopes: tuple
-    address: str  # the signed-in mailbox, from the id token ("" if the provider gave none)
+    # the signed-in mailbox, from the id token ("" if the provider gave none); Microsoft's
+    # claims are unverified, so the caller replaces it with graph_me_address's
+    address: str
 
 
 def id_token_claims(id_token):
     """The claims of an id token received straight from the token endpoint over verified TLS,
     which OpenID Connect Core 3.1.3.7 accepts in place of checking its signature."""
     try:
-        return json.loads(_b64url_decode(id_token.split(".")[1]))
+        claims = json.loads(_b64url_decode(id_token.split(".")[1]))
     except (AttributeError, IndexError, ValueError):
         return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def same_address(expected, signed_in):
@@ -272,8 +275,18 @@ def google_exchange_code(client, code, code_verifier):
         token.get("refresh_token"),
         float(token.get("expires_at") or time.time() + float(token.get("expires_in", 0))),
         scopes,
-        claims.get("email", "") if claims.get("email_verified", True) else "",
+        google_verified_email(claims),
     )
+
+
+def google_verified_email(claims):
+    """The id token's email when Google says it is verified ("email_verified" true; some
+    answers carry it as the string "true"); missing or anything else: no address."""
+    email = claims.get("email")
+    verified = claims.get("email_verified")
+    if isinstance(verified, str):
+        verified = verified.strip().lower() == "true"
+    return email if isinstance(email, str) and verified is True else ""
 
 
 # -- Microsoft (msal) ---------------------------------------------------------------------------
@@ -289,6 +302,17 @@ class MicrosoftClient:
     @property
     def scopes(self):
         return list(MICROSOFT_SHARED_SCOPES if self.shared_mailbox else MICROSOFT_SCOPES)
+
+
+def graph_me_address(me):
+    """The address of Graph's ``/me`` answer: ``mail``, or the userPrincipalName when the user
+    has no mail address; "" when it names none."""
+    if isinstance(me, dict):
+        for key in ("mail", "userPrincipalName"):
+            value = me.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return ""
 
 
 def check_tenant(tenant):
