@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..application.services import cursor_sync, folder_mirror
+from ..application.services import folder_mirror
 
 FOLDER_TYPES = [
     ("inbox", "Inbox"),
@@ -78,7 +78,7 @@ class MailboxFolder(models.Model):
 
     def init(self):
         folder_mirror.create_table(self.env.cr)
-        cursor_sync.create_table(self.env.cr)
+        folder_mirror.create_listing_table(self.env.cr)
 
     @api.depends("backfill_total_estimate", "backfill_fetched_count", "sync_state")
     def _compute_backfill_progress(self):

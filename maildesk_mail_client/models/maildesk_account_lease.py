@@ -86,10 +86,12 @@ class MaildeskAccountLease(models.Model):
 
     @api.model
     def take_sync_request(self, account_id):
-        """The sync of ``account_id`` starts: a request made from now on asks for another."""
+        """The sync of ``account_id`` starts: a request made from now on asks for another.
+        True when someone had asked for this sync (Sync Now, an open inbox)."""
         self.check_access("write")
-        self._run_short("DELETE FROM maildesk_sync_request WHERE account_id = %(account)s",
-                        {"account": account_id})
+        return bool(self._run_short(
+            "DELETE FROM maildesk_sync_request WHERE account_id = %(account)s",
+            {"account": account_id}))
 
     @api.model
     def release(self, account_id, owner=None):

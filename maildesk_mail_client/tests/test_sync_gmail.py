@@ -1,5 +1,7 @@
 """A Gmail mailbox on real Odoo, against the Google stand-in over HTTPS: sync, inbox, state
 changes, sending and a revoked grant, through the same services the IMAP mailboxes use."""
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from ..application.services import cursor_sync, secrets_vault, sync
@@ -105,6 +107,49 @@ class TestGmailSync(GmailCase):
         kept = after.filtered(lambda r: r.uid == row.uid and r.folder_id == row.folder_id)
         self.assertIn(tag, kept.tag_ids)
         self.assertTrue(self.folder("inbox").sync_state == "incremental")
+
+    def test_a_renamed_label_keeps_its_folder_tags_and_messages(self):
+        self.sync()
+        year = self.folder(path="Projects/2026")
+        rows = self.env["maildesk.message_index"].search([("folder_id", "=", year.id)])
+        self.assertTrue(rows)
+        tag = self.env["mail.message.tag"].create({"name": "Tax"})
+        tagged = rows[:1]
+        self.as_member().update_tags(tagged.ids, [tag.id])
+        self.standin.user_labels["Label_2"]["name"] = "Bills/2026"
+        self.standin.add_label("Projects/2026")  # a new label takes the old name
+        cursor_sync.forget_listing(self.env, self.account.id)
+        self.assertEqual(self.sync()["status"], "ok")
+        year.invalidate_recordset()
+        self.assertEqual(year.imap_name, "Bills/2026")
+        self.assertEqual(year.parent_id.imap_name, "Bills")
+        self.assertEqual(self.env["maildesk.message_index"].search(
+            [("folder_id", "=", year.id)]), rows)
+        self.assertIn(tag, tagged.tag_ids)
+        fresh = self.folder(path="Projects/2026")
+        self.assertNotEqual(fresh, year)
+        self.assertFalse(self.env["maildesk.message_index"].search([("folder_id", "=", fresh.id)]))
+
+    def test_a_long_history_is_applied_in_committed_chunks(self):
+        self.sync()
+        arrived = [self.standin.gmail_id(self.standin.deliver(subject=f"Batch {n}"))
+                   for n in range(12)]
+        for gid in arrived[:4]:
+            self.standin.change_labels(gid, add=["Label_1"])  # in two folders: fetched once
+        self.standin.clear_calls()
+        with patch.object(cursor_sync, "HISTORY_CHUNK", 5):
+            result = self.sync()
+        self.assertEqual(result["status"], "ok", result)
+        self.assertTrue(set(arrived) <= set(self.rows("inbox").mapped("uid")))
+        projects = self.folder(path="Projects")
+        self.assertTrue(set(arrived[:4]) <= set(self.env["maildesk.message_index"].search(
+            [("folder_id", "=", projects.id)]).mapped("uid")))
+        self.assertGreater(len(self.api_calls("/history")), 1, "several chunks")
+        gets = [c for c in self.standin.calls if getattr(c, "batch_part", False)
+                and "/messages/" in c.path]
+        fetched = [c.path.rsplit("/", 1)[-1] for c in gets]
+        self.assertEqual(len(fetched), len(set(fetched)), "each message fetched once")
+        self.assertEqual(self.account.gmail_last_history_id, str(self.standin.history_id))
 
     def test_read_star_move_archive_and_delete_reach_gmail(self):
         self.sync()

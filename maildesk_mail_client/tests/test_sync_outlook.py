@@ -95,6 +95,34 @@ class TestOutlookSync(OutlookCase):
         self.assertEqual(len(after), len(set(after)))
         self.assertEqual(set(after), before - {gone})
 
+    def test_a_folder_renamed_and_a_new_one_made_under_its_old_name_keep_their_own_mail(self):
+        self.sync()
+        box = self.mailbox
+        inbox = self.folder("inbox")
+        old = self.folder(path=inbox.imap_name + "/Projects")
+        old_rows = self.env["maildesk.message_index"].search([("folder_id", "=", old.id)])
+        self.assertTrue(old_rows)
+        tag = self.env["mail.message.tag"].create({"name": "Keep"})
+        self.as_member().update_tags([old_rows[0].id], [tag.id])
+        box.folders[old.outlook_graph_id]["name"] = "Old Projects"
+        new_id = box.add_folder("Projects", parent=box.well_known["inbox"])
+        cursor_sync.forget_listing(self.env, self.account.id)  # the folder list is older now
+        result = self.sync()
+        self.assertEqual(result["status"], "ok", result)
+        old.invalidate_recordset()
+        self.assertEqual(old.imap_name, inbox.imap_name + "/Old Projects")
+        self.assertEqual(old.sync_state, "incremental")
+        self.assertEqual(set(self.env["maildesk.message_index"].search(
+            [("folder_id", "=", old.id)]).mapped("uid")), set(old_rows.mapped("uid")))
+        self.assertIn(tag, old_rows[0].tag_ids)
+        fresh = self.folder(path=inbox.imap_name + "/Projects")
+        self.assertEqual(fresh.outlook_graph_id, new_id)
+        self.assertNotEqual(fresh, old)
+        self.assertFalse(self.env["maildesk.message_index"].search([("folder_id", "=", fresh.id)]))
+        uids = self.env["maildesk.message_index"].search(
+            [("account_id", "=", self.account.id)]).mapped("uid")
+        self.assertEqual(len(uids), len(set(uids)), "no message indexed twice")
+
     def test_read_flag_move_and_delete_reach_outlook(self):
         self.sync()
         Sync = self.as_member()

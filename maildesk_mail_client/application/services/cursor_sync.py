@@ -21,36 +21,26 @@ in the middle::
 Labels: one Gmail message with two labels is one row in each of the two folders, as Gmail
 over IMAP shows it; a change to it arrives for every label it carries.
 """
+import dataclasses
 import json
 import logging
 import threading
 import time
 
-from psycopg2.extras import execute_values
+from odoo import SUPERUSER_ID, fields
 
-from odoo import fields
-
-from ...infrastructure.providers.base import FolderGone
+from ...infrastructure.providers.base import FolderChanges, FolderGone, ProviderError
 from ...infrastructure.providers.http_api import CursorExpired
-from . import folder_mirror, state_changes
+from . import folder_mirror, index_writer, state_changes
 
 _logger = logging.getLogger(__name__)
 
-SEEN = "maildesk_listing_seen"  # ids a listing has reached, per folder (committed with each page)
+SEEN = folder_mirror.SEEN
+HISTORY_CHUNK = 2000  # Gmail history records applied and committed together
 FOLDER_LIST_EVERY = 600  # seconds between two folder listings of one mailbox (per process)
+FOLDER_LIST_EVERY_ASKED = 60  # the same, when a person asked for the sync
 _listings = {}  # (database, account id) -> (monotonic time, [RemoteFolder])
 _listings_lock = threading.Lock()
-
-
-def create_table(cr):
-    """Called by mailbox.folder's ``init()`` (module install and update). A plain table: only
-    this module reads or writes it, and the security contract fixes the addon's models."""
-    cr.execute(f"""
-        CREATE TABLE IF NOT EXISTS {SEEN} (
-            folder_id integer NOT NULL REFERENCES mailbox_folder(id) ON DELETE CASCADE,
-            uid varchar NOT NULL,
-            PRIMARY KEY (folder_id, uid)
-        )""")
 
 
 def forget_listing(env, account_id):
@@ -88,7 +78,10 @@ class CursorSync:
         key = (self.cr.dbname, self.account.id)
         with _listings_lock:
             listed_at, remote_folders = _listings.get(key, (None, None))
-        stale = listed_at is None or time.monotonic() - listed_at > FOLDER_LIST_EVERY
+        age = None if listed_at is None else time.monotonic() - listed_at
+        # Someone waiting (Sync Now, an open inbox) sees a renamed or new folder within a minute.
+        every = FOLDER_LIST_EVERY_ASKED if getattr(self.engine, "asked", False) else FOLDER_LIST_EVERY
+        stale = age is None or age > every
         if fresh or stale or self._changes_wait():
             remote_folders = self.provider.list_folders()
             with _listings_lock:
@@ -118,7 +111,7 @@ class CursorSync:
             self._restart_listing(folder)
             self._store_cursor(folder, None, done=False)
         try:
-            cursor = self._cursor(folder)
+            cursor, seen = self._cursor(folder), set()
             while True:
                 if self.engine._out_of_time():
                     self.result["complete"] = False
@@ -130,13 +123,14 @@ class CursorSync:
                 if page.estimate is not None:
                     folder.write({"backfill_total_estimate": max(
                         page.estimate, folder.backfill_fetched_count)})
-                cursor = page.cursor
-                self._store_cursor(folder, cursor, done=page.done)
+                self._store_cursor(folder, page.cursor, done=page.done)
                 if page.done:
                     self._end_listing(folder)
                     self.engine._step_counts(folder, remote)  # commits
                     self.engine.batches_done += 1
                     return True
+                self._refuse_a_loop(seen, cursor, page.cursor)
+                cursor = page.cursor
                 self.engine.checkpoint()
                 self.engine.batches_done += 1
         except FolderGone:
@@ -177,7 +171,7 @@ class CursorSync:
         """Graph: one delta round per folder, page by page, each committed with its cursor."""
         try:
             cursor = self._cursor(folder)
-            changed = False
+            changed, seen = False, set()
             while True:
                 page = self.provider.folder_changes(remote, cursor)
                 if page.reset:
@@ -195,8 +189,12 @@ class CursorSync:
                 self._store_cursor(folder, page.cursor, done=page.done)
                 if page.done:
                     break
+                self._refuse_a_loop(seen, cursor, page.cursor)
                 self.engine.checkpoint()
                 self.engine.batches_done += 1
+                if self.engine._out_of_time():
+                    self.result["complete"] = False  # the next run follows the stored link
+                    return
                 cursor = page.cursor
             if changed or self._counts_differ(folder, remote):
                 self.engine._step_counts(folder, remote)  # commits
@@ -213,36 +211,74 @@ class CursorSync:
             self.engine.checkpoint()
 
     def _account_changes(self, folders):
-        """Gmail: one history walk for every label; an expired history lists them all again."""
-        if self.engine._out_of_time():
-            self.result["complete"] = False
-            return
-        remotes = [remote for _folder, remote in folders]
-        try:
-            changes, next_cursor = self.provider.account_changes(
-                self.account.gmail_last_history_id, remotes)
-        except CursorExpired:
-            _logger.info("MailDesk: the Gmail history of mailbox %s expired; listing every label "
-                         "again", self.account.id)
-            for folder, _remote in folders:
-                folder.write({"sync_state": "backfill_pending", "gmail_backfill_page_token": False})
-            self.account.write({"gmail_last_history_id": str(self.provider.account_cursor())})
-            self.engine.checkpoint()
-            for folder, remote in folders:
-                if not self._list(folder, remote):
-                    return
-            return
+        """Gmail: the history walked for every label at once, a chunk at a time, each chunk
+        committed with the history position it reached; an expired history lists them all
+        again. A message that arrived with several labels is fetched once."""
         by_remote = {remote.remote_id: (folder, remote) for folder, remote in folders}
-        touched = []
-        for remote_id, page in changes.items():
-            if remote_id in by_remote:
-                folder, remote = by_remote[remote_id]
-                if self._apply(folder, page, incoming=True):
-                    touched.append((folder, remote))
-        self.account.write({"gmail_last_history_id": str(next_cursor)})
-        for folder, remote in touched:
+        remotes = [remote for _folder, remote in folders]
+        touched, seen = {}, set()
+        cursor = self.account.gmail_last_history_id
+        while True:
+            if self.engine._out_of_time():
+                self.result["complete"] = False
+                break
+            try:
+                changes, next_cursor, done = self.provider.account_changes(
+                    cursor, remotes, max_records=HISTORY_CHUNK)
+            except CursorExpired:
+                self._list_every_label_again(folders)
+                return
+            self._apply_account_chunk(changes, by_remote, touched)
+            self.account.write({"gmail_last_history_id": str(next_cursor)})
+            self.engine.checkpoint()
+            self.engine.batches_done += 1
+            if done:
+                break
+            seen.add(str(cursor))
+            if str(next_cursor) in seen:
+                raise ProviderError(self.env._(
+                    "Gmail keeps sending the same part of the mailbox's history; MailDesk stops "
+                    "here and tries again later"))
+            cursor = next_cursor
+        for folder, remote in touched.values():
             self.engine._step_counts(folder, remote)  # commits
+
+    def _list_every_label_again(self, folders):
+        _logger.info("MailDesk: the Gmail history of mailbox %s expired; listing every label "
+                     "again", self.account.id)
+        for folder, _remote in folders:
+            folder.write({"sync_state": "backfill_pending", "gmail_backfill_page_token": False})
+        self.account.write({"gmail_last_history_id": str(self.provider.account_cursor())})
         self.engine.checkpoint()
+        for folder, remote in folders:
+            if not self._list(folder, remote):
+                return
+
+    def _apply_account_chunk(self, changes, by_remote, touched):
+        """Removals and read/star changes first; then a message new to a label but already
+        indexed in another folder of the mailbox is copied from its row (a label added to
+        thousands of messages costs no call); only messages never seen are fetched, each once."""
+        pages = {rid: page for rid, page in changes.items() if rid in by_remote}
+        for remote_id, page in pages.items():
+            if self._apply(by_remote[remote_id][0],
+                           dataclasses.replace(page, metas=[], new_ids=[]), incoming=True):
+                touched[by_remote[remote_id][0].id] = by_remote[remote_id]
+        wanted = list(dict.fromkeys(str(u) for page in pages.values() for u in page.new_ids))
+        known = self._indexed(wanted)
+        for remote_id, page in pages.items():
+            copies = [u for u in map(str, page.new_ids) if u in known]
+            if copies and self._copy_rows(by_remote[remote_id][0], copies):
+                touched[by_remote[remote_id][0].id] = by_remote[remote_id]
+        unknown = [u for u in wanted if u not in known]
+        metas = {}
+        if unknown:
+            for _batch, found in self.engine._prefetched("", unknown):
+                metas.update((str(m.uid), m) for m in found)
+        for remote_id, page in pages.items():
+            mine = [metas[u] for u in map(str, page.new_ids) if u in metas] + list(page.metas)
+            if mine:
+                self._apply(by_remote[remote_id][0], FolderChanges(metas=mine), incoming=True)
+                touched[by_remote[remote_id][0].id] = by_remote[remote_id]
 
     # -- writes ----------------------------------------------------------------------------------
     def _apply(self, folder, page, incoming):
@@ -256,11 +292,8 @@ class CursorSync:
             run._apply_flags(folder, page.flag_changes)
             changed = True
         if not incoming:  # a listing: what it reached stays at its end
-            listed = [str(m.uid) for m in page.metas] + [str(i) for i in page.new_ids]
-            if listed:
-                execute_values(self.cr, f"""INSERT INTO {SEEN} (folder_id, uid) VALUES %s
-                                            ON CONFLICT DO NOTHING""",
-                               [(folder.id, uid) for uid in listed], page_size=1000)
+            folder_mirror.listing_reached(
+                self.cr, folder, [m.uid for m in page.metas] + list(page.new_ids))
         count = 0
         if page.metas:
             run._upsert(folder, page.metas, incoming)
@@ -277,6 +310,45 @@ class CursorSync:
             folder.invalidate_recordset(["backfill_fetched_count"])
             changed = True
         return changed
+
+    def _indexed(self, uids):
+        """Which of these ids have a row in some folder of the mailbox already."""
+        if not uids:
+            return set()
+        self.cr.execute("""SELECT DISTINCT uid FROM maildesk_message_index
+                            WHERE account_id = %s AND uid = ANY(%s)
+                              AND NOT COALESCE(local_pending, FALSE)""", [self.account.id, uids])
+        return {uid for (uid,) in self.cr.fetchall()}
+
+    def _copy_rows(self, folder, uids):
+        """Rows for ``folder`` copied from the mailbox's rows of the same messages (Gmail: the
+        same message under one more label). Returns how many were added."""
+        now = fields.Datetime.now()
+        own = {"folder_id": "%(folder)s", "ingest_allowed": "FALSE", "deleted_on_server": "FALSE",
+               "indexed_at": "%(now)s", "create_date": "%(now)s", "write_date": "%(now)s",
+               "create_uid": "%(uid)s", "write_uid": "%(uid)s"}
+        columns = index_writer.COLUMNS
+        self.cr.execute(f"""
+            INSERT INTO maildesk_message_index ({", ".join(columns)})
+            SELECT DISTINCT ON (i.uid) {", ".join(own.get(c, "i." + c) for c in columns)}
+              FROM maildesk_message_index i
+             WHERE i.account_id = %(account)s AND i.uid = ANY(%(uids)s)
+               AND NOT COALESCE(i.local_pending, FALSE)
+             ORDER BY i.uid, i.id
+            ON CONFLICT (account_id, folder_id, uid) DO NOTHING
+        """, {"folder": folder.id, "now": now, "uid": SUPERUSER_ID, "account": self.account.id,
+              "uids": uids})
+        added = self.cr.rowcount
+        self.result["new"] += added
+        return added
+
+    def _refuse_a_loop(self, seen, cursor, next_cursor):
+        """A service that hands back a page it already gave would keep a worker for ever."""
+        seen.add(json.dumps(cursor, sort_keys=True))
+        if json.dumps(next_cursor, sort_keys=True) in seen:
+            raise ProviderError(self.env._(
+                "The mail service keeps sending the same page of this folder; MailDesk stops "
+                "here and tries again later"))
 
     @staticmethod
     def _counts_differ(folder, remote):

@@ -63,6 +63,27 @@ def create_table(cr):
                f"ON {TABLE} (account_id, message_id)")
 
 
+SEEN = "maildesk_listing_seen"  # ids a listing (Gmail, Graph) has reached, per folder
+
+
+def create_listing_table(cr):
+    """The ids a folder's listing has reached so far, committed with each page: at its end the
+    folder's rows it did not reach are gone from the service (cursor_sync)."""
+    cr.execute(f"""
+        CREATE TABLE IF NOT EXISTS {SEEN} (
+            folder_id integer NOT NULL REFERENCES mailbox_folder(id) ON DELETE CASCADE,
+            uid varchar NOT NULL,
+            PRIMARY KEY (folder_id, uid)
+        )""")
+
+
+def listing_reached(cr, folder, uids):
+    """Count these ids as listed in ``folder`` (a listing under way keeps their rows)."""
+    if uids:
+        execute_values(cr, f"INSERT INTO {SEEN} (folder_id, uid) VALUES %s ON CONFLICT DO NOTHING",
+                       [(folder.id, str(uid)) for uid in uids], page_size=1000)
+
+
 def sequence_of(folder_type, path, delimiter):
     depth = (path or "").count(delimiter) if delimiter else 0
     return TYPE_ORDER.get(folder_type, TYPE_ORDER["other"]) * 10 + min(depth, 9)
@@ -79,20 +100,13 @@ def mirror(env, account, remote_folders, result):
     Folder = env["mailbox.folder"]
     existing = {f.imap_name: f for f in Folder.search([("account_id", "=", account.id)])}
     listed = {item.path: item for item in remote_folders}
-    renames = _renames_by_remote_id(account, existing, listed)
-    renames.update(_renames({p: f for p, f in existing.items() if p not in renames},
-                            {p: r for p, r in listed.items()
-                             if p not in {i.path for i in renames.values()}}))
-    for old_path, item in renames.items():
-        folder = existing.pop(old_path)
-        _logger.info("MailDesk: folder %s of mailbox %s renamed on the server to %s",
-                     old_path, account.id, item.path)
-        vals = {"imap_name": item.path, "delimiter": item.delimiter,
-                "folder_type": item.folder_type}
-        if folder.name == _leaf(old_path, folder.delimiter):  # a name the admin chose stays
-            vals["name"] = item.name
-        folder.write(vals)
-        existing[item.path] = folder
+    if REMOTE_ID_FIELD.get(account.provider):
+        existing = _follow_remote_ids(env, account, existing, listed)
+    else:
+        for old_path, item in _renames(existing, listed).items():
+            folder = existing.pop(old_path)
+            _rename(account, folder, old_path, item)
+            existing[item.path] = folder
     pairs = []
     for item in sorted(listed.values(), key=lambda r: (r.path.count(r.delimiter or "\0"), r.path)):
         folder = existing.get(item.path)
@@ -134,18 +148,39 @@ def remote_id_of(folder):
     return folder[field] if field else None
 
 
-def _renames_by_remote_id(account, existing, listed):
-    """{old path: remote folder} where the service's own folder id says it is the same folder."""
-    field = REMOTE_ID_FIELD.get(account.provider)
-    if not field:
-        return {}
-    by_id = {f[field]: path for path, f in existing.items() if f[field]}
-    matches = {}
-    for path, item in listed.items():
-        old_path = by_id.get(item.remote_id) if item.remote_id else None
-        if old_path and old_path != path and old_path not in listed:
-            matches[old_path] = item
-    return matches
+def _rename(account, folder, old_path, item):
+    _logger.info("MailDesk: folder %s of mailbox %s renamed on the server to %s",
+                 old_path, account.id, item.path)
+    vals = {"imap_name": item.path, "delimiter": item.delimiter, "folder_type": item.folder_type}
+    if folder.name == _leaf(old_path, folder.delimiter):  # a name the admin chose stays
+        vals["name"] = item.name
+    folder.write(vals)
+
+
+def _follow_remote_ids(env, account, existing, listed):
+    """Gmail and Graph name each folder by an id of its own for life: a folder is the one with
+    the same id, whatever its path now. A folder whose id is no longer listed is gone, even if
+    a new folder took its path (renamed "Projects" to "Old Projects" and made a new "Projects":
+    the messages stay with the folder they were in). Returns the folders by their new paths."""
+    field = REMOTE_ID_FIELD[account.provider]
+    by_id = {item.remote_id: item for item in listed.values() if item.remote_id}
+    gone = env["mailbox.folder"].browse([f.id for f in existing.values()
+                                          if f[field] and f[field] not in by_id])
+    if gone:
+        _logger.info("MailDesk: folders gone from mailbox %s: %s", account.id,
+                     gone.mapped("imap_name"))
+        remove_folders(env, account, gone)
+    kept = [f for f in existing.values() if f not in gone]
+    moving = [(f, by_id[f[field]]) for f in kept
+              if f[field] and by_id[f[field]].path != f.imap_name]
+    # Paths may be swapped between folders: free them all first (one flush), then take them.
+    for folder, _item in moving:
+        folder.write({"imap_name": f"\x7fmoving-{folder.id}"})  # no service path has DEL
+    env["mailbox.folder"].flush_model(["imap_name"])
+    for folder, item in moving:
+        old_path = next(p for p, f in existing.items() if f == folder)
+        _rename(account, folder, old_path, item)
+    return {f.imap_name: f for f in kept}
 
 
 def _renames(existing, listed):

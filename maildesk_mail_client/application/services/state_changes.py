@@ -22,7 +22,7 @@ from odoo.exceptions import UserError
 
 from ...infrastructure.providers.base import AuthenticationFailed, ProviderError, ServerUnreachable
 from ...models.maildesk_email_state import FLAG_INTENTS, PENDING_DOMAIN
-from . import backoff, live
+from . import backoff, folder_mirror, live
 
 _logger = logging.getLogger(__name__)
 
@@ -340,3 +340,5 @@ def _relocate(env, rows, target, mapping):
                        [target.id, new_uid, row.id])
         row.write({"folder_id": target.id, "uid": new_uid, "pending_move_to_id": False,
                    "pending_delete": False})
+        if target.sync_state != "incremental":  # a listing under way must keep it
+            folder_mirror.listing_reached(env.cr, target, [new_uid])

@@ -229,11 +229,13 @@ def sync_account(env, account_id, time_budget=TIME_BUDGET, batch_size=None):
     if not Lease.try_acquire(account_id, LEASE_TTL, owner=owner):
         return SyncResult(status="busy")
     try:
-        Lease.take_sync_request(account_id)
+        asked = Lease.take_sync_request(account_id)
         with env.registry.cursor() as cr:
             sync_env = api.Environment(cr, SUPERUSER_ID, {})
-            return _Run(sync_env, sync_env["mailbox.account"].browse(account_id), owner,
-                        time_budget, batch_size).run()
+            run = _Run(sync_env, sync_env["mailbox.account"].browse(account_id), owner,
+                       time_budget, batch_size)
+            run.asked = asked
+            return run.run()
     finally:
         Lease.release(account_id, owner=owner)
 
@@ -349,7 +351,7 @@ class _Run:
                     "The mail server refused the sign-in: %(words)s. Check the username and "
                     "password (or app password) on the mailbox, then save.", words=_words(exc)))
         except Throttled as exc:
-            self._failed("unreachable", self.env._(
+            self._failed("unreachable", at_least=getattr(exc, "retry_after", None), message=self.env._(
                 "%(service)s asked MailDesk to slow down: %(words)s. Everything indexed so far is "
                 "kept; MailDesk goes on later.", service=_service(account), words=_words(exc)))
         except ServerUnreachable as exc:
@@ -387,12 +389,15 @@ class _Run:
         })
         self.cr.commit()
 
-    def _failed(self, state, message):
+    def _failed(self, state, message, at_least=None):
+        """``at_least``: seconds the service asked to be left alone (Retry-After)."""
         self.cr.rollback()  # keep every committed batch, drop the one in flight
         self._keep_renewed_tokens()
         account = self.account
         failures = account.sync_failure_count + 1
         wait = backoff.delay(failures, BACKOFF_START, BACKOFF_MAX)
+        if at_least:
+            wait = max(wait, timedelta(seconds=min(float(at_least), BACKOFF_MAX.total_seconds())))
         changed = account.connection_state != state or account.last_error != message
         account.write({
             "connection_state": state, "last_error": message,
