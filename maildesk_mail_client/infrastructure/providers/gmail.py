@@ -42,7 +42,7 @@ from .gmail_api import (
     SettlingQuotaMeter,
     gmail_credentials,
 )
-from .http_api import CursorExpired, NotFound
+from .http_api import CursorExpired, NotFound, PageWalk
 
 DELIMITER = "/"
 # Metadata gets per batch and ids per listing page, sized to Gmail's per-user budget: 49 gets
@@ -524,10 +524,11 @@ class GmailProvider(MailProvider):
         label_ids = None if label == ALL_MAIL else [label]
 
         def search(client):
-            found, token = [], None
+            found, token, walk = [], None, PageWalk("Gmail")
             while len(found) < limit:
                 refs, token = client.list_messages(label_ids, query, token, min(limit, LIST_PAGE_SIZE))
                 found.extend(r.get("id") for r in refs if isinstance(r, dict))
+                token = walk.follow(token)
                 if not token:
                     break
             return found

@@ -277,7 +277,10 @@ class GmailApiClient:
     def list_messages(self, label_ids=None, q=None, page_token=None, page_size=LIST_PAGE_SIZE):
         """One page, newest first: (``[{"id", "threadId"}]``, next page token or None)."""
         page = self.list_page(label_ids, q, page_token, page_size)
-        return page.get("messages", []), page.get("nextPageToken")
+        if not isinstance(page, dict):
+            raise ProviderError("Gmail answered messages.list with something that is no page.")
+        refs = page.get("messages") if isinstance(page.get("messages"), list) else []
+        return [r for r in refs if isinstance(r, dict)], page.get("nextPageToken")
 
     def list_page(self, label_ids=None, q=None, page_token=None, page_size=LIST_PAGE_SIZE):
         """``messages.list`` as Gmail answered it (``messages``, ``nextPageToken``,
@@ -299,7 +302,7 @@ class GmailApiClient:
         walk, token = PageWalk("Gmail"), None
         while True:
             refs, token = self.list_messages(label_ids, q, token, page_size)
-            yield from (ref["id"] for ref in refs)
+            yield from (ref["id"] for ref in refs if isinstance(ref.get("id"), str))
             token = walk.follow(token)
             if not token:
                 return

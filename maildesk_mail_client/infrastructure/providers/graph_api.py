@@ -19,9 +19,10 @@ import requests
 import urllib3
 
 from .base import AuthenticationFailed, DeliveryUncertain, ProviderError, ServerUnreachable
-from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, QuotaMeter, Throttled
+from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, PageWalk, QuotaMeter, Throttled
 
 GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
+SERVICE = "Microsoft Graph"  # as errors name it
 TIMEOUT = 60  # seconds for one HTTP exchange
 MAILBOX_CONCURRENCY = 4
 DELTA_PAGE_SIZE = 1000  # asked for with Prefer: odata.maxpagesize; Graph may send fewer
@@ -158,6 +159,12 @@ def _folder_name(value, limit=255):
     return name.replace("/", "\u2215") or "(no name)"
 
 
+def _items(page):
+    """The resources of a page (its ``value``), those that are objects at all."""
+    items = page.get("value")
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def _count(value):
     return value if isinstance(value, int) and 0 <= value < 2**31 else 0
 
@@ -279,11 +286,16 @@ class GraphApiClient:
             f"Microsoft Graph refused the request ({response.status_code} {code}): {message}"
         )
 
-    def _pages(self, url, **kwargs):
+    def _pages(self, url, walk=None, **kwargs):
+        """The pages from ``url`` on, following their next links; ``walk`` (a ``PageWalk``,
+        one per listing) stops a service that sends a link twice or pages without end."""
+        walk = walk or PageWalk(SERVICE, "next link")
         while url:
             page = self.request("GET", url, **kwargs).json()
+            if not isinstance(page, dict):
+                raise ProviderError("Microsoft Graph answered with something that is no page.")
             yield page
-            url = page.get("@odata.nextLink")
+            url = walk.follow(page.get("@odata.nextLink"))
             kwargs.pop("params", None)  # the next link carries them
 
     # -- account and folders -----------------------------------------------------------------
@@ -295,10 +307,11 @@ class GraphApiClient:
         inside a name becomes "∕", so paths split right). Each folder is walked once and at
         most ``MAX_FOLDERS`` are, whatever the service answers."""
         found, seen, stack = [], set(), [("", "", f"{self.prefix}/mailFolders")]
+        walk = PageWalk(SERVICE, "next link")  # one for the whole tree: a link twice anywhere is a loop
         while stack and len(found) < MAX_FOLDERS:
             parent_path, parent_id, url = stack.pop(0)
-            for page in self._pages(url, params={"$top": 100, "includeHiddenFolders": "false"}):
-                for item in page.get("value", []):
+            for page in self._pages(url, walk, params={"$top": 100, "includeHiddenFolders": "false"}):
+                for item in _items(page):
                     folder_id = item.get("id")
                     if not isinstance(folder_id, str) or not folder_id or folder_id in seen:
                         continue
@@ -347,24 +360,24 @@ class GraphApiClient:
         to resume an interrupted round), all messages without one. The last page carries the
         new delta link; ``CursorExpired`` when Graph no longer accepts ``link``."""
         headers = {"Prefer": f"odata.maxpagesize={page_size}"}
-        url, params = link, None
+        url, params, walk = link, None, PageWalk(SERVICE, "next link")
         if url is None:
             url = f"{self.prefix}/mailFolders/{quote(folder_id, safe='')}/messages/delta"
             params = {"$select": ",".join(select)}
         while url:
             page = self.request("GET", url, params=params, headers=dict(headers)).json()
+            if not isinstance(page, dict):
+                raise ProviderError("Microsoft Graph answered with something that is no page.")
             params = None
             changed, removed = [], []
-            for item in page.get("value", []):
-                if not isinstance(item, dict):
-                    continue
+            for item in _items(page):
                 if "@removed" in item:
                     removed.append(item.get("id"))
                 else:
                     changed.append(item)
             result = DeltaPage(changed, removed, page.get("@odata.nextLink"), page.get("@odata.deltaLink"))
             yield result
-            url = result.next_link
+            url = walk.follow(result.next_link)
 
     # -- reading and changing ----------------------------------------------------------------
     def _message(self, message_id):
@@ -392,7 +405,7 @@ class GraphApiClient:
         params = {"$search": query, "$top": min(int(limit), 1000), "$select": ",".join(select)}
         found = []
         for page in self._pages(url, params=params):
-            found += [m for m in page.get("value", []) if isinstance(m, dict)]
+            found += _items(page)
             if len(found) >= limit:
                 break
         return found[:limit]

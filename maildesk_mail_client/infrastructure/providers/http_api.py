@@ -56,8 +56,8 @@ class PageWalk:
     more than ``max_pages`` pages means it never ends. Either stops the walk with a
     ``ProviderError``. Tokens are remembered by digest, so hostile ones cost little memory."""
 
-    def __init__(self, service, max_pages=MAX_PAGES):
-        self.service, self.max_pages = service, max_pages
+    def __init__(self, service, what="page token", max_pages=MAX_PAGES):
+        self.service, self.what, self.max_pages = service, what, max_pages
         self.pages = 1  # the first page needs no token
         self._seen = set()
 
@@ -66,12 +66,12 @@ class PageWalk:
         if token is None or token == "":
             return None
         if not isinstance(token, str):
-            raise ProviderError(f"{self.service} sent a page token that is none; the listing stopped.")
+            raise ProviderError(f"{self.service} sent a {self.what} that is none; the listing stopped.")
         digest = hashlib.sha256(token.encode("utf-8", "replace")).digest()
         if digest in self._seen:
             raise ProviderError(
-                f"{self.service} keeps sending the same page: the page token {token[:60]!r} came "
-                "again in one listing, which would never end; the listing stopped."
+                f"{self.service} keeps sending the same page: the {self.what} {token[:80]!r} came "
+                "twice in one listing, which would never end; the listing stopped."
             )
         if self.pages >= self.max_pages:
             raise ProviderError(
