@@ -3,8 +3,13 @@
 An administrator sets the client ids and secrets in Settings › MailDesk (system parameters; the
 secrets sealed with the server's key ring like every other secret). The endpoints default to
 the real services; they are system parameters too, so a test (or a sovereign cloud) can point
-them elsewhere. Only administrators can read or write system parameters.
+them elsewhere. Only administrators can read or write system parameters. An endpoint that is
+not https:// is refused (the real service's is used, with a warning): codes, tokens and client
+secrets travel to these URLs.
 """
+import logging
+from urllib.parse import urlsplit
+
 from ...infrastructure import oauth_flow
 from ...infrastructure.oauth_flow import (
     GOOGLE_AUTH_URI,
@@ -14,6 +19,8 @@ from ...infrastructure.oauth_flow import (
 from ...infrastructure.providers.gmail_api import GMAIL_API_ENDPOINT
 from ...infrastructure.providers.graph_api import GRAPH_BASE_URL
 from . import secrets_vault
+
+_logger = logging.getLogger(__name__)
 
 PREFIX = "maildesk."
 GOOGLE_CLIENT_ID = PREFIX + "google_client_id"
@@ -27,6 +34,9 @@ GOOGLE_TOKEN_URI_PARAM = PREFIX + "google_token_uri"
 GOOGLE_API_ENDPOINT_PARAM = PREFIX + "google_api_endpoint"
 MICROSOFT_AUTHORITY_PARAM = PREFIX + "microsoft_authority_host"
 GRAPH_BASE_URL_PARAM = PREFIX + "graph_base_url"
+# Whether Mailbox Users may connect a new Gmail / Outlook mailbox of their own (default off:
+# seed 003 lets only Mailbox Admins create mailboxes; the administrator may open it).
+USERS_CONNECT_OWN_PARAM = PREFIX + "users_connect_own_mailboxes"
 
 CALLBACK_PATHS = {"gmail": "/maildesk/oauth/google/callback",
                   "outlook": "/maildesk/oauth/microsoft/callback"}
@@ -43,14 +53,39 @@ def _secret(env, key):
     return secrets_vault.unseal(env, sealed) if sealed else ""
 
 
+def is_https_url(value):
+    """An absolute https:// URL with a host, and nothing a URL never holds."""
+    if not isinstance(value, str) or any(c in value for c in "\r\n\0 \t"):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme.lower() == "https" and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def _endpoint(env, key, default):
+    """The endpoint a system parameter names, or the real service's when it is unset or not
+    https:// (a plain-http endpoint would carry codes, tokens and the client secret in clear)."""
+    value = (_params(env).get_param(key) or "").strip()
+    if not value:
+        return default
+    if not is_https_url(value):
+        # the value itself is not logged: it may hold credentials
+        _logger.warning("MailDesk: system parameter %s is not an https:// URL and is ignored; "
+                        "%s is used instead", key, default)
+        return default
+    return value
+
+
 def google_config(env):
     get = _params(env).get_param
     return {
         "client_id": (get(GOOGLE_CLIENT_ID) or "").strip(),
         "client_secret": _secret(env, GOOGLE_CLIENT_SECRET),
-        "auth_uri": get(GOOGLE_AUTH_URI_PARAM) or GOOGLE_AUTH_URI,
-        "token_uri": get(GOOGLE_TOKEN_URI_PARAM) or GOOGLE_TOKEN_URI,
-        "api_endpoint": get(GOOGLE_API_ENDPOINT_PARAM) or GMAIL_API_ENDPOINT,
+        "auth_uri": _endpoint(env, GOOGLE_AUTH_URI_PARAM, GOOGLE_AUTH_URI),
+        "token_uri": _endpoint(env, GOOGLE_TOKEN_URI_PARAM, GOOGLE_TOKEN_URI),
+        "api_endpoint": _endpoint(env, GOOGLE_API_ENDPOINT_PARAM, GMAIL_API_ENDPOINT),
     }
 
 
@@ -60,9 +95,15 @@ def microsoft_config(env):
         "client_id": (get(MICROSOFT_CLIENT_ID) or "").strip(),
         "client_secret": _secret(env, MICROSOFT_CLIENT_SECRET),
         "tenant": (get(MICROSOFT_TENANT) or "common").strip(),
-        "authority_host": get(MICROSOFT_AUTHORITY_PARAM) or MICROSOFT_AUTHORITY_HOST,
-        "graph_base_url": get(GRAPH_BASE_URL_PARAM) or GRAPH_BASE_URL,
+        "authority_host": _endpoint(env, MICROSOFT_AUTHORITY_PARAM, MICROSOFT_AUTHORITY_HOST),
+        "graph_base_url": _endpoint(env, GRAPH_BASE_URL_PARAM, GRAPH_BASE_URL),
     }
+
+
+def users_connect_own(env):
+    """Whether Mailbox Users may connect a new Gmail or Outlook mailbox of their own."""
+    value = (_params(env).get_param(USERS_CONNECT_OWN_PARAM) or "").strip().lower()
+    return value in ("1", "true", "yes", "on")
 
 
 def redirect_uri(env, provider):
