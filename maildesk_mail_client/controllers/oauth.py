@@ -1,6 +1,7 @@
 """Sign in with Google / Microsoft: the start and callback routes (the logic is in
 application/services/oauth_signin.py)."""
 import logging
+import re
 
 import psycopg2
 
@@ -11,10 +12,40 @@ from odoo.http import request
 from ..application.services import oauth_signin
 
 _logger = logging.getLogger(__name__)
-_STATUS = {"no_access": 403, "unreachable": 502}
+_STATUS = {"no_access": 403, "new_mailbox_not_allowed": 403, "too_many_pending": 429,
+           "unreachable": 502}
 # The pages of a sign-in may carry its code (relay) or follow a URL that did: kept out of
 # caches and of the Referer of the next page.
 _PRIVATE = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
+# A callback's query (Google's code and state; Microsoft's, should it ever answer in the URL)
+# up to the request line's protocol, or to the end of the line when there is none.
+_CALLBACK_QUERY = re.compile(r"(/maildesk/oauth/(?:google|microsoft)/callback)\?(?:.*(?= HTTP/)|.*)")
+
+
+class RedactSignInCallbacks(logging.Filter):
+    """Odoo's access log (the "werkzeug" logger, at INFO) writes each request's whole URL:
+    the query of a sign-in callback becomes "?<redacted>", so no code or state reaches it."""
+
+    def filter(self, record):
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # not ours to mend: logging reports the bad record itself
+        if "/maildesk/oauth/" in message:
+            redacted = _CALLBACK_QUERY.sub(r"\1?<redacted>", message)
+            if redacted != message:
+                record.msg, record.args = redacted, ()
+        return True
+
+
+def install_log_redaction(logger=None):
+    """Install the filter on the werkzeug logger, once per process (idempotent)."""
+    logger = logger or logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactSignInCallbacks) for f in logger.filters):
+        logger.addFilter(RedactSignInCallbacks())
+
+
+install_log_redaction()
 
 
 class MailDeskOAuth(http.Controller):
