@@ -47,6 +47,11 @@ class ResConfigSettings(models.TransientModel):
         "Microsoft Tenant", default="common",
         help="common: work, school and personal Microsoft accounts; organizations: work and "
              "school accounts only; or your tenant's id or verified domain: only your organisation.")
+    maildesk_users_connect_own = fields.Boolean(
+        "Users May Connect Their Own Mailboxes", config_parameter=oauth_config.USERS_CONNECT_OWN_PARAM,
+        help="Mailbox Users may connect their own Gmail and Outlook mailboxes with Connect "
+             "Mailbox, each becoming a mailbox of theirs alone. Off, only Mailbox Admins connect "
+             "new ones; users still sign in again for the mailboxes they use.")
     maildesk_google_redirect_uri = fields.Char(
         "Google Redirect URI", compute="_compute_maildesk_redirect_uris")
     maildesk_microsoft_redirect_uri = fields.Char(

@@ -3,6 +3,7 @@ against the HTTPS stand-ins, driven as a browser would (start, the provider's au
 the callback), as the people of seed 001, and as an attacker replaying or forging callbacks."""
 import contextlib
 import html
+import logging
 import os
 import re
 import secrets
@@ -22,18 +23,43 @@ from odoo.tests.common import TEST_CURSOR_COOKIE_NAME, HttpCase, TransactionCase
 from odoo.tools import mute_logger
 
 from ..application.services import oauth_config, oauth_signin, secrets_vault
+from ..controllers import oauth as oauth_routes
+from ..infrastructure import oauth_flow
 from .common import MailDeskFixture
 from .standins import GoogleStandIn, MicrosoftStandIn, certificate_authority
-from .standins.microsoft import TENANT_ID
+from .standins.google import _jwt
+from .standins.microsoft import TENANT_ID, GraphMailbox
 from .standins.tls import CA_VARIABLES
 
 SERVICE_LOG = "odoo.addons.maildesk_mail_client.application.services.oauth_signin"
+CONFIG_LOG = "odoo.addons.maildesk_mail_client.application.services.oauth_config"
 GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.modify"
 _INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)"\s*/?>')
 
 
 def hidden_inputs(page):
     return {html.unescape(k): html.unescape(v) for k, v in _INPUT.findall(page)}
+
+
+class NOAuthMicrosoft(MicrosoftStandIn):
+    """Microsoft, where a tenant's administrator may put any address in a user's email and
+    preferred_username claims (nOAuth: Microsoft does not verify them): ``forged_claims``
+    replace the id token's; ``me_answer`` replaces what Graph's /me says of the user."""
+
+    forged_claims = me_answer = None
+
+    def _tokens(self, user, scope, nonce, refresh=None):
+        answer = super()._tokens(user, scope, nonce, refresh)
+        if self.forged_claims:
+            claims = dict(oauth_flow.id_token_claims(answer["id_token"]), **self.forged_claims)
+            answer["id_token"] = _jwt(claims)
+        return answer
+
+    def me(self, request, mailbox):
+        response = super().me(request, mailbox)
+        if self.me_answer is not None:
+            response.body = dict(response.body, **self.me_answer)
+        return response
 
 
 @tagged("post_install", "-at_install")
@@ -50,9 +76,12 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
             os.environ[name] = ca_file
         httplib2.CA_CERTS = ca_file
         cls.google = GoogleStandIn(messages=3, owner="mia@gmail.example").start()
-        cls.microsoft = MicrosoftStandIn(
+        cls.microsoft = NOAuthMicrosoft(
             messages=3, owner="mia@contoso.example",
             shared={"team@contoso.example": {"delegates": ["mia@contoso.example"]}}).start()
+        # eve has a mailbox of her own at Microsoft, and no access to team@
+        cls.microsoft.mailboxes["eve@contoso.example"] = GraphMailbox(
+            "eve@contoso.example", "Eve", 0, seed=3)
         env = cls.env
         params = env["ir.config_parameter"]
         params.set_param(oauth_config.GOOGLE_AUTH_URI_PARAM, cls.google.base_url + "/o/oauth2/auth")
@@ -92,6 +121,7 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         super().setUp()
         self.google.signed_in, self.microsoft.signed_in = "mia@gmail.example", "mia@contoso.example"
         self.google.withheld_scopes = set()
+        self.microsoft.forged_claims = self.microsoft.me_answer = None
         self.google.clear_calls()
         self.microsoft.clear_calls()
 
@@ -127,8 +157,23 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
     def sign_in(self, route, account_id=""):
         return self.callback(*self.authorize(route, account_id))
 
+    def connect_new(self, route, address):
+        """Connect Mailbox's Sign in: the mailbox it signed in, found by its address."""
+        answer = self.sign_in(route)
+        account = self.env["mailbox.account"].search([("email", "=", address)])
+        self.assertSignedIn(answer, account)
+        return account
+
     def state_of(self, url):
         return parse_qs(urlsplit(url).query)["state"][0]
+
+    def allow_users_to_connect_own(self, allowed=True):
+        self.env["ir.config_parameter"].set_param(oauth_config.USERS_CONNECT_OWN_PARAM, allowed)
+
+    def pending(self, user):
+        self.env.cr.execute("SELECT count(*) FROM maildesk_oauth_pending WHERE user_id = %s",
+                            [user.id])
+        return self.env.cr.fetchone()[0]
 
     # -- what the user and the database show -----------------------------------------------------
     def assertSignedIn(self, answer, account):
@@ -227,6 +272,7 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         self.assertNothingStored(self.gmail)
 
     def test_a_state_issued_to_another_user_is_refused(self):
+        self.allow_users_to_connect_own()
         self.authenticate("md_member", "md_member")
         method, url, _ = self.authorize("google")  # a new mailbox: no account to be refused on
         self.authenticate("md_outsider", "md_outsider")
@@ -294,11 +340,10 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         self.assertNothingStored(self.gmail)
 
     def test_a_member_connects_their_own_gmail_as_a_new_mailbox(self):
+        self.allow_users_to_connect_own()
         self.authenticate("md_outsider", "md_outsider")
         self.google.signed_in = "otto@gmail.example"
-        answer = self.sign_in("google")
-        account = self.env["mailbox.account"].search([("email", "=", "otto@gmail.example")])
-        self.assertSignedIn(answer, account)
+        account = self.connect_new("google", "otto@gmail.example")
         self.assertEqual((account.provider, account.name, account.owner_id),
                          ("gmail", "otto@gmail.example", self.outsider))
         self.assertEqual(account.access_user_ids, self.outsider)
@@ -307,6 +352,7 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         self.assertTrue(self.sync_requested(account))
 
     def test_an_address_connected_by_others_is_not_taken_over(self):
+        self.allow_users_to_connect_own()
         self.authenticate("md_outsider", "md_outsider")
         answer = self.sign_in("google")  # signs in as mia@gmail.example, not the outsider's
         self.assertRefused(answer, 400, "mia@gmail.example is already connected in MailDesk.")
@@ -314,6 +360,7 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         self.assertNothingStored(self.gmail)
 
     def test_a_member_renews_a_mailbox_they_use_from_connect_mailbox(self):
+        self.allow_users_to_connect_own()
         self.authenticate("md_member", "md_member")
         count = self.env["mailbox.account"].search_count([])
         self.assertSignedIn(self.sign_in("google"), self.gmail)
@@ -356,10 +403,145 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         admin_arch = self.env["mailbox.account"].with_user(self.admin).get_views(
             [(False, "form")])["views"]["form"]["arch"]
         self.assertIn('name="outlook_shared_mailbox"', admin_arch)
+
+    def test_connect_mailbox_offers_sign_in_to_admins_and_to_users_once_allowed(self):
         wizard = self.env["mailbox.account.wizard"].with_user(self.member).get_views(
             [(False, "form")])["views"]["form"]["arch"]
         self.assertIn(f'href="{oauth_signin.start_url("gmail")}"', wizard)
         self.assertIn(f'href="{oauth_signin.start_url("outlook")}"', wizard)
+        self.assertIn('invisible="not may_connect_new"', wizard)
+
+        def shown(user):
+            return self.env["mailbox.account.wizard"].with_user(user).new({}).may_connect_new
+
+        self.assertEqual((shown(self.member), shown(self.outsider), shown(self.admin)),
+                         (False, False, True))
+        self.allow_users_to_connect_own()
+        self.assertEqual((shown(self.member), shown(self.outsider), shown(self.admin)),
+                         (True, True, True))
+        self.assertFalse(shown(self.plain))
+
+    # -- who may connect a new mailbox (seed 003: users create no mailboxes) ---------------------
+    def test_by_default_a_mailbox_user_cannot_connect_a_new_mailbox(self):
+        refusal = ("Only a Mailbox Admin can connect a new Gmail or Outlook mailbox here. Ask a "
+                   "Mailbox Admin to create the mailbox for you, or to allow users to connect "
+                   "their own mailboxes in Settings › MailDesk.")
+        self.authenticate("md_outsider", "md_outsider")
+        count = self.env["mailbox.account"].search_count([])
+        for route in ("google", "microsoft"):
+            with self.subTest(route):
+                self.assertRefused(self.open_start(route), 403, refusal)
+        self.assertEqual(self.pending(self.outsider), 0)
+        self.assertFalse(self.google.calls)
+        self.assertFalse(self.microsoft.calls)
+        self.assertEqual(self.env["mailbox.account"].search_count([]), count)
+        # the mailboxes they use are signed in again as before
+        self.authenticate("md_member", "md_member")
+        self.assertSignedIn(self.sign_in("google", self.gmail.id), self.gmail)
+
+    def test_a_sign_in_started_while_allowed_is_refused_once_disallowed(self):
+        self.allow_users_to_connect_own()
+        self.authenticate("md_outsider", "md_outsider")
+        self.google.signed_in = "otto@gmail.example"
+        method, url, _ = self.authorize("google")
+        self.allow_users_to_connect_own(False)
+        self.assertRefused(self.callback(method, url), 403, "Only a Mailbox Admin can connect")
+        self.assertFalse(self.env["mailbox.account"].search([("email", "=", "otto@gmail.example")]))
+        self.assertFalse(self.google.calls_to(r"^/token$"))
+
+    def test_a_mailbox_admin_connects_a_new_mailbox_without_the_setting(self):
+        self.authenticate("md_admin", "md_admin")
+        self.microsoft.signed_in = "eve@contoso.example"
+        account = self.connect_new("microsoft", "eve@contoso.example")
+        self.assertEqual((account.provider, account.owner_id, account.access_user_ids),
+                         ("outlook", self.admin, self.admin))
+        self.assertTrue(secrets_vault.is_stored(account, "outlook_graph_refresh_token"))
+
+    def test_too_many_sign_ins_in_progress_are_refused_until_one_finishes_or_expires(self):
+        self.authenticate("md_member", "md_member")
+        started = [self.open_start("google", self.gmail.id) for _ in range(oauth_signin.MAX_PENDING_PER_USER)]
+        self.assertEqual({answer.status_code for answer in started}, {303})
+        too_many = self.open_start("google", self.gmail.id)
+        self.assertRefused(too_many, 429, "You have too many sign-ins in progress: finish one, or "
+                                          "wait ten minutes and start again.")
+        self.assertRefused(self.open_start("microsoft", self.outlook.id), 429, "too many sign-ins")
+        self.assertEqual(self.pending(self.member), oauth_signin.MAX_PENDING_PER_USER)
+        # others are not held up by this user's sign-ins
+        self.authenticate("md_admin", "md_admin")
+        self.assertEqual(self.open_start("google", self.gmail.id).status_code, 303)
+
+        # finishing one makes room for one
+        self.authenticate("md_member", "md_member")
+        at_google = requests.get(started[0].headers["Location"], allow_redirects=False, timeout=30)
+        self.assertSignedIn(self.callback("GET", at_google.headers["Location"]), self.gmail)
+        self.assertEqual(self.open_start("google", self.gmail.id).status_code, 303)
+        self.assertEqual(self.open_start("google", self.gmail.id).status_code, 429)
+
+        # once they expired, they are purged at the next start, which is accepted
+        self.env.cr.execute(
+            "UPDATE maildesk_oauth_pending SET expires_at = expires_at - interval '11 minutes'")
+        self.assertEqual(self.open_start("google", self.gmail.id).status_code, 303)
+        self.assertEqual(self.pending(self.member), 1)
+        self.assertEqual(self.pending(self.admin), 0)
+
+    # -- the access log --------------------------------------------------------------------------
+    def test_a_google_callback_leaves_no_code_or_state_in_the_access_log(self):
+        self.authenticate("md_member", "md_member")
+        method, url, _ = self.authorize("google", self.gmail.id)
+        query = parse_qs(urlsplit(url).query)
+        # logging.INFO (20), not "INFO": Odoo gives that name to its level 25
+        with self.assertLogs("werkzeug", logging.INFO) as logged:
+            self.assertSignedIn(self.callback(method, url), self.gmail)
+        lines = [record.getMessage() for record in logged.records]
+        self.assertTrue(any("/maildesk/oauth/google/callback?<redacted> HTTP/1.1" in line
+                            for line in lines), lines)
+        for secret in (query["code"][0], query["state"][0], "code=", "state="):
+            self.assertNotIn(secret, "\n".join(lines))
+
+    def test_the_access_log_filter_is_installed_once_and_leaves_other_lines_alone(self):
+        werkzeug_log = logging.getLogger("werkzeug")
+        oauth_routes.install_log_redaction()
+        self.assertEqual(sum(isinstance(f, oauth_routes.RedactSignInCallbacks)
+                             for f in werkzeug_log.filters), 1)
+        self.authenticate("md_member", "md_member")
+        with self.assertLogs("werkzeug", logging.INFO) as logged:
+            self.open_start("google", self.gmail.id)
+        self.assertIn(f"/maildesk/oauth/google/start?account_id={self.gmail.id} HTTP/1.1",
+                      "\n".join(record.getMessage() for record in logged.records))
+
+    # -- endpoints -------------------------------------------------------------------------------
+    def test_an_endpoint_that_is_not_https_is_ignored_for_the_real_services(self):
+        params = self.env["ir.config_parameter"]
+        plain = self.google.base_url.replace("https://", "http://")
+        params.set_param(oauth_config.GOOGLE_AUTH_URI_PARAM, plain + "/o/oauth2/auth")
+        self.authenticate("md_member", "md_member")
+        with self.assertLogs(CONFIG_LOG, "WARNING") as logged:
+            started = self.open_start("google", self.gmail.id)
+        self.assertEqual(started.status_code, 303)
+        self.assertTrue(started.headers["Location"].startswith(oauth_flow.GOOGLE_AUTH_URI + "?"))
+        self.assertIn(oauth_config.GOOGLE_AUTH_URI_PARAM, logged.output[0])
+        self.assertNotIn(plain, "\n".join(logged.output))
+        self.assertFalse(self.google.calls)
+
+        defaults = {
+            oauth_config.GOOGLE_TOKEN_URI_PARAM: ("gmail", "token_uri", oauth_flow.GOOGLE_TOKEN_URI),
+            oauth_config.GOOGLE_API_ENDPOINT_PARAM: ("gmail", "api_endpoint", "https://gmail.googleapis.com/"),
+            oauth_config.MICROSOFT_AUTHORITY_PARAM: ("outlook", "authority_host",
+                                                     oauth_flow.MICROSOFT_AUTHORITY_HOST),
+            oauth_config.GRAPH_BASE_URL_PARAM: ("outlook", "graph_base_url",
+                                                "https://graph.microsoft.com/v1.0"),
+        }
+        for wrong in (plain, "javascript:alert(1)//", "https://", "ftp://127.0.0.1/x", "//127.0.0.1/x"):
+            for key, (provider, name, default) in defaults.items():
+                with self.subTest(wrong=wrong, key=key):
+                    params.set_param(key, wrong)
+                    read = {"gmail": oauth_config.google_config,
+                            "outlook": oauth_config.microsoft_config}[provider]
+                    with mute_logger(CONFIG_LOG):
+                        self.assertEqual(read(self.env)[name], default)
+        params.set_param(oauth_config.GRAPH_BASE_URL_PARAM, self.microsoft.base_url + "/v1.0")
+        self.assertEqual(oauth_config.microsoft_config(self.env)["graph_base_url"],
+                         self.microsoft.base_url + "/v1.0")
 
     # -- Microsoft ------------------------------------------------------------------------------
     def test_a_tenant_microsoft_does_not_know_is_named_for_the_administrator(self):
@@ -406,6 +588,44 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
 
         self.assertSignedIn(self.callback(method, url, relayed), self.outlook)
         self.assertTrue(secrets_vault.is_stored(self.outlook, "outlook_graph_refresh_token"))
+
+    def test_a_microsoft_id_token_claiming_the_mailboxs_address_is_not_believed(self):
+        self.authenticate("md_member", "md_member")
+        self.microsoft.signed_in = "eve@contoso.example"  # eve's tenant says she is mia@
+        self.microsoft.forged_claims = {"preferred_username": "mia@contoso.example",
+                                        "email": "mia@contoso.example"}
+        answer = self.sign_in("microsoft", self.outlook.id)
+        self.assertRefused(answer, 400, "You signed in with Microsoft as eve@contoso.example, but "
+                                        "this mailbox is mia@contoso.example.")
+        self.assertNothingStored(self.outlook, "outlook_graph_refresh_token")
+        self.assertTrue(self.microsoft.calls_to(r"^/v1\.0/me$"))
+
+    def test_a_new_microsoft_mailbox_takes_the_address_graph_confirms(self):
+        self.allow_users_to_connect_own()
+        self.authenticate("md_outsider", "md_outsider")
+        self.microsoft.signed_in = "eve@contoso.example"
+        self.microsoft.forged_claims = {"preferred_username": "ceo@contoso.example",
+                                        "email": "ceo@contoso.example"}
+        account = self.connect_new("microsoft", "eve@contoso.example")
+        self.assertEqual(account.access_user_ids, self.outsider)
+        self.assertFalse(self.env["mailbox.account"].with_context(active_test=False).search(
+            [("email", "ilike", "ceo@")]))
+
+    def test_graphs_mail_is_the_address_and_the_user_principal_name_only_without_it(self):
+        self.authenticate("md_member", "md_member")
+        self.microsoft.me_answer = {"mail": "eve@contoso.example"}  # UPN mia@, mail eve@
+        self.assertRefused(self.sign_in("microsoft", self.outlook.id), 400,
+                           "You signed in with Microsoft as eve@contoso.example")
+        self.assertNothingStored(self.outlook, "outlook_graph_refresh_token")
+        self.microsoft.me_answer = {"mail": None}  # no mailbox address: the UPN, mia@
+        self.assertSignedIn(self.sign_in("microsoft", self.outlook.id), self.outlook)
+
+    def test_graph_not_saying_who_signed_in_stores_nothing(self):
+        self.authenticate("md_member", "md_member")
+        self.microsoft.me_answer = {"mail": "", "userPrincipalName": None}
+        answer = self.sign_in("microsoft", self.outlook.id)
+        self.assertRefused(answer, 400, "Microsoft did not confirm which address you signed in with.")
+        self.assertNothingStored(self.outlook, "outlook_graph_refresh_token")
 
     def test_signing_in_as_another_microsoft_account_is_refused(self):
         self.authenticate("md_member", "md_member")
@@ -516,6 +736,34 @@ class TestOAuthSettings(MailDeskFixture, HttpCase):
         self.assertEqual(oauth_config.microsoft_config(self.env)["client_secret"], "ms~secret~value")
         self.assertEqual(oauth_config.microsoft_config(self.env)["tenant"], "organizations")
 
+    def test_an_administrator_lets_users_connect_their_own_mailboxes_which_is_off_by_default(self):
+        params = self.env["ir.config_parameter"]
+        params.set_param(oauth_config.USERS_CONNECT_OWN_PARAM, False)  # as installed: no parameter
+        self.assertFalse(oauth_config.users_connect_own(self.env))
+        self.assertFalse(self.env["res.config.settings"].create({}).maildesk_users_connect_own)
+        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="maildesk_users_connect_own"', arch)
+        self.assertIn("Users may connect their own Gmail and Outlook mailboxes", arch)
+
+        self.save(maildesk_users_connect_own=True)
+        self.assertTrue(oauth_config.users_connect_own(self.env))
+        self.assertTrue(oauth_signin.may_connect_new(self.env(user=self.outsider)))
+        self.assertTrue(self.env["res.config.settings"].create({}).maildesk_users_connect_own)
+        self.save(maildesk_users_connect_own=False)
+        self.assertFalse(oauth_config.users_connect_own(self.env))
+        self.assertFalse(oauth_signin.may_connect_new(self.env(user=self.outsider)))
+        self.assertTrue(oauth_signin.may_connect_new(self.env(user=self.admin)))
+
+    def test_a_mailbox_admin_cannot_let_users_connect_their_own_mailboxes(self):
+        before = self.stored(oauth_config.USERS_CONNECT_OWN_PARAM)
+        self.authenticate("md_admin", "md_admin")  # a Mailbox Admin is no Settings administrator
+        _result, error = self.rpc("res.config.settings", "create", {"maildesk_users_connect_own": True})
+        self.assertEqual(error[0], "odoo.exceptions.AccessError")
+        _result, error = self.rpc("ir.config_parameter", "set_param",
+                                  oauth_config.USERS_CONNECT_OWN_PARAM, "True")
+        self.assertEqual(error[0], "odoo.exceptions.AccessError")
+        self.assertEqual(self.stored(oauth_config.USERS_CONNECT_OWN_PARAM), before)
+
     def test_a_tenant_that_is_no_tenant_is_refused_with_what_to_enter(self):
         before = oauth_config.microsoft_config(self.env)["tenant"]
         for wrong in ("contoso/../evil", "https://login.example", "not a tenant"):
@@ -598,3 +846,4 @@ class TestOAuthPendingRace(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute("SELECT used FROM maildesk_oauth_pending WHERE nonce = %s", [nonce])
             self.assertTrue(cr.fetchone()[0])
+

@@ -17,6 +17,9 @@ class MailboxAccountWizard(models.TransientModel):
     outcome = fields.Selection(
         [("connected", "Connected"), ("refused", "Refused")], readonly=True)
     outcome_message = fields.Char(readonly=True)
+    # Whether the Sign in with Google / Microsoft buttons are shown (the start route checks
+    # the same): Mailbox Admins, and Mailbox Users when Settings › MailDesk allows it.
+    may_connect_new = fields.Boolean(compute="_compute_may_connect_new")
 
     def init(self):
         personal_connection.ensure_attempt_table(self.env.cr)
@@ -24,6 +27,11 @@ class MailboxAccountWizard(models.TransientModel):
         oauth_signin.ensure_pending_table(self.env.cr)
         # Earlier versions stored the typed password in this table.
         self.env.cr.execute("ALTER TABLE mailbox_account_wizard DROP COLUMN IF EXISTS password")
+
+    def _compute_may_connect_new(self):
+        allowed = oauth_signin.may_connect_new(self.env)
+        for wizard in self:
+            wizard.may_connect_new = allowed
 
     def _compute_password(self):
         for wizard in self:

@@ -4,9 +4,14 @@ The start checks who may sign in for which mailbox, issues a signed state bound 
 the mailbox (or a new one) and the provider, and records it as a pending sign-in (for Microsoft
 with msal's flow dict, which holds the PKCE verifier: it never reaches the browser). The
 callback checks, in this order: the state (as the current user, once), access to the mailbox,
-the code exchange, then the address. Only then are tokens stored, sealed. Codes and tokens are
-never logged; each refusal's reason is, the user is told one sentence.
+the code exchange, then the address (Microsoft's as Graph's /me gives it: the id token's email
+and preferred_username claims are not verified). Only then are tokens stored, sealed. Codes and
+tokens are never logged; each refusal's reason is, the user is told one sentence.
+
+A sign-in without a mailbox creates one: Mailbox Admins may always; Mailbox Users only when an
+administrator allowed it in Settings (seed 003 lets users create no mailbox of their own).
 """
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -23,7 +28,7 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 
 from ...infrastructure import oauth_flow
 from ...infrastructure.oauth_flow import OAuthError, StateRefused, StateSigner
-from ...infrastructure.providers.base import AuthenticationFailed, ProviderError
+from ...infrastructure.providers.base import AuthenticationFailed, ProviderError, ServerUnreachable
 from ...infrastructure.providers.graph_api import GraphApiClient
 from . import mailbox_access, oauth_config, secrets_vault, sync
 
@@ -42,6 +47,9 @@ INBOX = "/odoo/maildesk"
 # Microsoft grants needed to read and send (scopes may come back as full URLs)
 _MICROSOFT_NEEDED = {"mail.readwrite", "mail.send"}
 _MICROSOFT_SHARED_NEEDED = {"mail.readwrite.shared", "mail.send.shared"}
+# What Graph's /me is asked for: the verified address of the signed-in user
+_GRAPH_ME_SELECT = "mail,userPrincipalName,id"
+MAX_PENDING_PER_USER = 10  # unexpired, unfinished sign-ins one user may have at a time
 
 
 class SignInRefused(Exception):
@@ -78,13 +86,34 @@ def ensure_pending_table(cr):
         );
         CREATE INDEX IF NOT EXISTS maildesk_oauth_pending_expires_at_idx
             ON maildesk_oauth_pending (expires_at);
+        CREATE INDEX IF NOT EXISTS maildesk_oauth_pending_user_idx
+            ON maildesk_oauth_pending (user_id, expires_at);
     """)
 
 
+def _make_room(env, clock):
+    """Drop every expired sign-in (its state is refused by its own expiry already), then
+    refuse a new one while the user has ``MAX_PENDING_PER_USER`` unfinished ones: starts
+    cost a row each, and nothing else bounds them. Rows another start is deleting are
+    skipped, not waited for. Starts running at the same instant may each see the count
+    before the others commit, so the bound holds give or take the concurrent starts."""
+    env.cr.execute("""
+        DELETE FROM maildesk_oauth_pending WHERE nonce IN (
+            SELECT nonce FROM maildesk_oauth_pending
+             WHERE expires_at <= to_timestamp(%s) AT TIME ZONE 'UTC'
+               FOR UPDATE SKIP LOCKED)
+    """, [clock()])
+    env.cr.execute("""
+        SELECT count(*) FROM maildesk_oauth_pending
+         WHERE user_id = %s AND NOT used AND expires_at > to_timestamp(%s) AT TIME ZONE 'UTC'
+    """, [env.uid, clock()])
+    if env.cr.fetchone()[0] >= MAX_PENDING_PER_USER:
+        raise SignInRefused(env._(
+            "You have too many sign-ins in progress: finish one, or wait ten minutes and start "
+            "again."), "too_many_pending")
+
+
 def _remember(env, state, flow, clock):
-    # Sign-ins older than a day are of no use to anyone: drop them as new ones come.
-    env.cr.execute("DELETE FROM maildesk_oauth_pending WHERE expires_at < to_timestamp(%s) "
-                   "AT TIME ZONE 'UTC' - interval '1 day'", [clock()])
     env.cr.execute("""
         INSERT INTO maildesk_oauth_pending (nonce, user_id, account_id, provider, flow, expires_at)
         VALUES (%s, %s, %s, %s, %s::jsonb, to_timestamp(%s) AT TIME ZONE 'UTC')
@@ -152,11 +181,24 @@ def may_sign_in(account):
     return bool(domain) and bool(account.sudo().with_context(active_test=False).filtered_domain(domain))
 
 
+def may_connect_new(env):
+    """Whether the current user may sign in without a mailbox, creating one: Mailbox Admins,
+    and Mailbox Users when an administrator allowed it in Settings › MailDesk."""
+    if env.user.has_group(mailbox_access.ADMIN_GROUP):
+        return True
+    return env.user.has_group(mailbox_access.USER_GROUP) and oauth_config.users_connect_own(env)
+
+
 def _account_for(env, provider, account_id):
     """The mailbox the sign-in is for (None: a new one), or SignInRefused."""
     if account_id in (None, ""):
         if not env.user.has_group(mailbox_access.USER_GROUP):
             raise _no_access(env)
+        if not may_connect_new(env):
+            raise SignInRefused(env._(
+                "Only a Mailbox Admin can connect a new Gmail or Outlook mailbox here. Ask a "
+                "Mailbox Admin to create the mailbox for you, or to allow users to connect their "
+                "own mailboxes in Settings › MailDesk."), "new_mailbox_not_allowed")
         return None
     try:
         account = env["mailbox.account"].browse(int(account_id))
@@ -218,6 +260,7 @@ def start(env, provider, account_id, clock=time.time):
     """Where to send the browser to sign in; records the pending sign-in."""
     account = _account_for(env, provider, account_id)
     client = _client(env, provider, account)
+    _make_room(env, clock)
     signer = state_signer(env, clock=clock)
     token, state = signer.issue(env.uid, account.id if account else None, provider)
     hint = account.email if account and not _is_shared_mailbox(account) else None
@@ -316,7 +359,33 @@ def _exchange(env, provider, client, state, pending, params, account):
                 "Nothing was changed: sign in again and accept every permission, or ask your "
                 "Microsoft 365 administrator to consent for the organisation."),
                 "scope_not_granted", back)
+        tokens = _graph_address(env, tokens, account)
     return tokens
+
+
+def _graph_address(env, tokens, account):
+    """The tokens with the address Graph's /me gives for them: ``mail``, or the
+    userPrincipalName when the user has no mail address. The id token's claims are not
+    verified by Microsoft (nOAuth), so they name nobody."""
+    base_url = oauth_config.microsoft_config(env)["graph_base_url"]
+    client = GraphApiClient(_GrantedAccess(tokens.access_token), tokens.address or "me",
+                            base_url=base_url)
+    back = account.id if account else None
+    try:
+        me = client.request("GET", "", params={"$select": _GRAPH_ME_SELECT}).json()
+    except (ServerUnreachable, requests.RequestException) as exc:
+        _logger.warning("MailDesk sign-in: Graph unreachable (%s)", type(exc).__name__)
+        raise _unreachable(env, "outlook", account) from None
+    except (ProviderError, ValueError) as exc:
+        _logger.warning("MailDesk sign-in: Graph /me refused for user %s (%s)",
+                        env.uid, type(exc).__name__)
+        me = None
+    address = oauth_flow.graph_me_address(me)
+    if not address:
+        raise SignInRefused(env._(
+            "Microsoft did not confirm which address you signed in with. Nothing was changed: "
+            "try again in a moment."), "graph_no_address", back)
+    return dataclasses.replace(tokens, address=address)
 
 
 def _sentence(text):
@@ -390,8 +459,9 @@ def _new_account(env, provider, tokens):
         raise _no_refresh_token(env, None)
     try:
         with env.cr.savepoint():
-            # sudo: Mailbox Users cannot create mailboxes; the sign-in just proved this user
-            # holds the address, and the new mailbox is theirs alone.
+            # sudo: Mailbox Users cannot create mailboxes; may_connect_new allowed this one (at
+            # the start and again at the callback), the sign-in just proved this user holds
+            # the address, and the new mailbox is theirs alone.
             account = Account.sudo().create({
                 "name": address, "email": address, "provider": provider, "owner_id": env.uid,
                 "access_user_ids": [fields.Command.set([env.uid])],
