@@ -16,6 +16,7 @@ from . import (
     test_inbox_live_send,
     test_inbox_live_settings,
     test_inbox_rpc,
+    test_inbox_services,
     test_inbox_tours,
     test_mail_html,
     test_mailbox_account,
