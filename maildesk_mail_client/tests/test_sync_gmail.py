@@ -187,6 +187,17 @@ class TestGmailSync(GmailCase):
             self.assertEqual(len(rows), 2)
             self.assertTrue(all(rows.mapped("is_read")))
 
+    def test_a_sent_message_filed_under_a_label_stays_in_sent_as_in_gmail(self):
+        self.sync()
+        sent = self.rows("sent")[:1]
+        uid = sent.uid
+        self.as_member().move_messages([sent.id], self.folder(path="Receipts").id)
+        self.assertEqual(self.sync()["status"], "ok")
+        self.assertEqual(self.standin.messages[uid].labels & {"SENT", "Label_3"}, {"SENT", "Label_3"})
+        self.assertIn(uid, self.rows("sent").mapped("uid"))
+        self.assertIn(uid, self.env["maildesk.message_index"].search(
+            [("folder_id", "=", self.folder(path="Receipts").id)]).mapped("uid"))
+
     def test_sending_goes_through_gmail_which_files_the_sent_copy(self):
         self.env["ir.config_parameter"].sudo().set_param("maildesk.undo_send_seconds", "0")
         self.sync()

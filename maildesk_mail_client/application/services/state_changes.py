@@ -235,7 +235,12 @@ def apply_pending(env, account, provider, commit):
                     raise ProviderError(env._("the folder to move to is not a folder of this "
                                               "mailbox any more"))
                 mapping = provider.move(folder.imap_name, uids, target.imap_name)
-                _relocate(env, rows, target, mapping)
+                if provider.move_keeps_source(folder.imap_name):
+                    # Still in this folder too (Gmail's Sent): the row stays; the target's
+                    # row comes with the next changes.
+                    rows.write({"pending_move_to_id": False})
+                else:
+                    _relocate(env, rows, target, mapping)
                 # exists(): a row the server no longer had was removed, its state with it
                 states.exists().write({"place_intent": False, "target_folder_id": False})
             else:

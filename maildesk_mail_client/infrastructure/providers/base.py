@@ -235,6 +235,11 @@ class MailProvider(ABC):
     def append(self, path, raw, flags=(), when=None):
         """Store a message in a folder; return its uid when the server tells."""
 
+    def move_keeps_source(self, path):
+        """True when a message moved out of ``path`` stays there too (Gmail's Sent and Drafts
+        labels cannot be taken off): the engine then keeps its row in ``path``."""
+        return False
+
     def valid_id(self, uid):
         """Whether ``uid`` (a string from the index) can name a message on this server; rows
         MailDesk filed itself before the server's copy came back (``local-...``) cannot."""

@@ -578,6 +578,9 @@ class GmailProvider(MailProvider):
             self._batch_modify(ids, add, sorted(remove))
         return {i: i for i in ids}
 
+    def move_keeps_source(self, path):
+        return self._label(path) in FIXED_LABELS
+
     def delete(self, path, uids, trash_path=None):
         ids = self._ids(uids)
         if not ids:
