@@ -10,10 +10,12 @@ from maildesk_mail_client.infrastructure.providers.base import ProviderError
 from maildesk_mail_client.infrastructure.providers.gmail import GmailProvider
 from maildesk_mail_client.infrastructure.providers.graph_api import GraphApiClient, MsalTokens
 from maildesk_mail_client.infrastructure.providers.http_api import (
+    MAX_CALL_WAIT,
     MAX_PAGES,
     Backoff,
     PageWalk,
     QuotaMeter,
+    Throttled,
 )
 from maildesk_mail_client.tests.standins import (
     GoogleStandIn,
@@ -21,8 +23,11 @@ from maildesk_mail_client.tests.standins import (
     RecordedSleeps,
     ca_environment,
 )
+from maildesk_mail_client.tests.standins.google import gmail_error
+from maildesk_mail_client.tests.standins.microsoft import THROTTLED
 
 GMAIL_ID = "a" * 16
+RATE_LIMITED = gmail_error(429, "Too many requests", "rateLimitExceeded", "RESOURCE_EXHAUSTED")
 
 
 @pytest.fixture
@@ -168,3 +173,48 @@ def test_a_long_history_is_held_a_chunk_at_a_time(google, gmail):
     assert len(api_calls(google, "/gmail/")) == 4  # four pages of 500, the rest left for the next chunk
     assert changes["INBOX"].new_ids == [GMAIL_ID]
     google.forced.clear()
+
+
+# -- Retry-After: one call never waits past its budget ------------------------------------
+def test_a_graph_retry_after_longer_than_a_call_may_wait_is_not_slept_but_handed_up(microsoft, graph):
+    sleeps = graph.backoff.sleep
+    microsoft.clear_calls()
+    microsoft.fail_next(3, 429, THROTTLED, retry_after=86400)
+    with pytest.raises(Throttled, match="wait 86400 s") as caught:
+        graph.request("GET", "/mailFolders/inbox")
+    assert caught.value.retry_after == 86400  # the engine backs the mailbox off by it
+    assert sleeps == [] and len(api_calls(microsoft, "/v1.0/")) == 1
+    microsoft.forced.clear()
+
+
+def test_graph_retry_afters_that_add_up_past_the_budget_stop_the_call(microsoft, graph):
+    sleeps = graph.backoff.sleep
+    microsoft.fail_next(6, 503, THROTTLED, retry_after=40)
+    with pytest.raises(Throttled) as caught:
+        graph.request("GET", "/mailFolders/inbox")
+    assert sleeps == [40, 40] and sum(sleeps) <= MAX_CALL_WAIT  # a third 40 s would pass 90 s
+    assert caught.value.retry_after == 40
+    microsoft.forced.clear()
+    microsoft.fail_next(2, 429, THROTTLED, retry_after=5)  # short waits: retried as before
+    assert graph.request("GET", "/mailFolders/inbox").json()["id"]
+    assert sleeps[2:] == [5, 5]
+
+
+def test_a_gmail_retry_after_longer_than_a_call_may_wait_is_not_slept_but_handed_up(google, gmail):
+    folders = gmail.list_folders()
+    cursor = gmail.account_cursor()
+    sleeps = gmail.client.backoff.sleep
+    google.fail_next(1, 429, RATE_LIMITED, retry_after=3600)
+    with pytest.raises(Throttled) as caught:
+        gmail.account_changes(cursor, folders)
+    assert caught.value.retry_after == 3600 and sleeps == []
+    messages = len(google.messages)
+    google.fail_next(1, 429, RATE_LIMITED, retry_after=3600)
+    with pytest.raises(Throttled) as caught:
+        gmail.send(b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\r\nhi\r\n", ["b@example.org"])
+    assert caught.value.retry_after == 3600 and sleeps == []
+    assert len(google.messages) == messages  # refused before sending: nothing went out
+    google.fail_next(6, 429, RATE_LIMITED)  # no Retry-After: 1, 2, 4, 8, 16 s, then handed up
+    with pytest.raises(Throttled) as caught:
+        gmail.account_changes(cursor, folders)
+    assert caught.value.retry_after is None and sleeps == [1, 2, 4, 8, 16]

@@ -26,7 +26,7 @@ from googleapiclient.http import BatchHttpRequest
 
 from ..oauth_flow import GOOGLE_TOKEN_URI
 from .base import AuthenticationFailed, DeliveryUncertain, ProviderError, ServerUnreachable
-from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, PageWalk, QuotaMeter, Throttled
+from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, PageWalk, QuotaMeter
 
 GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
 TIMEOUT = 60  # seconds for one HTTP exchange
@@ -239,17 +239,16 @@ class GmailApiClient:
 
     # -- plumbing ----------------------------------------------------------------------------
     def _execute(self, request, method):
-        attempt = 0
+        retries = self.backoff.retries()
         while True:
             try:
                 with self._charged(QUOTA_UNITS[method]):
                     return request.execute(num_retries=0)
             except HttpError as exc:
                 if _throttled(exc):
-                    if self.backoff.wait(attempt, exc.resp.get("retry-after")):
-                        attempt += 1
+                    if retries.wait(exc.resp.get("retry-after")):
                         continue
-                    raise Throttled(f"Gmail kept refusing {method} for load: {_error_reason(exc)[1]}")
+                    raise retries.throttled(f"Gmail kept refusing {method} for load: {_error_reason(exc)[1]}")
                 raise self._error(exc, method)
             except google.auth.exceptions.RefreshError as exc:
                 raise _refresh_failed(exc)
@@ -381,12 +380,11 @@ class GmailApiClient:
     def _batched(self, ids, make_request, method, batch_size):
         found = {}
         for start in range(0, len(ids), batch_size):
-            pending, attempt = list(ids[start : start + batch_size]), 0
+            pending, retries = list(ids[start : start + batch_size]), self.backoff.retries()
             while pending:
                 pending, retry_after = self._batch(pending, make_request, method, found)
-                if pending and not self.backoff.wait(attempt, retry_after):
-                    raise Throttled(f"Gmail kept refusing {method} for load.")
-                attempt += 1
+                if pending and not retries.wait(retry_after):
+                    raise retries.throttled(f"Gmail kept refusing {method} for load.")
         return found
 
     def _batch(self, ids, make_request, method, found):
@@ -487,7 +485,7 @@ class GmailApiClient:
         left raise ``DeliveryUncertain``."""
         request = self._users.messages().send(userId=self.user_id, body=self._message_body(raw, thread_id))
         request.headers["accept-encoding"] = "identity"  # the single attempt reads the body as it comes
-        attempt = 0
+        retries = self.backoff.retries()
         while True:
             self.transport.single_attempt = True
             try:
@@ -496,10 +494,9 @@ class GmailApiClient:
             except HttpError as exc:
                 status = exc.resp.status
                 if status == 429 or (status == 403 and _error_reason(exc)[0] in RATE_LIMIT_REASONS):
-                    if self.backoff.wait(attempt, exc.resp.get("retry-after")):
-                        attempt += 1
+                    if retries.wait(exc.resp.get("retry-after")):
                         continue
-                    raise Throttled(f"Gmail kept refusing to send for load: {_error_reason(exc)[1]}")
+                    raise retries.throttled(f"Gmail kept refusing to send for load: {_error_reason(exc)[1]}")
                 if status >= 500:
                     raise DeliveryUncertain(
                         f"Gmail answered {status} while sending: the message may or may not have "

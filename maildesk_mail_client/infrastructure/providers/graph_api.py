@@ -19,7 +19,7 @@ import requests
 import urllib3
 
 from .base import AuthenticationFailed, DeliveryUncertain, ProviderError, ServerUnreachable
-from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, PageWalk, QuotaMeter, Throttled
+from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, PageWalk, QuotaMeter
 
 GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 SERVICE = "Microsoft Graph"  # as errors name it
@@ -236,7 +236,7 @@ class GraphApiClient:
             url = path_or_url
         else:
             url = self.prefix + path_or_url
-        attempt, renewed = 0, False
+        retries, renewed = self.backoff.retries(), False
         while True:
             token = self.tokens.access_token()
             headers = dict(kwargs.pop("headers", None) or {}, Authorization=f"Bearer {token}")
@@ -262,10 +262,10 @@ class GraphApiClient:
                 renewed = True
                 continue
             if response.status_code in retry:  # slept outside the mailbox's slots
-                if self.backoff.wait(attempt, response.headers.get("Retry-After")):
-                    attempt += 1
+                if retries.wait(response.headers.get("Retry-After")):
                     continue
-                raise Throttled(f"Microsoft Graph kept refusing for load: {_graph_error(response)[1]}")
+                message = _graph_error(response)[1]
+                raise retries.throttled(f"Microsoft Graph kept refusing for load: {message}")
             if once and response.status_code in RETRY_STATUSES:
                 raise DeliveryUncertain(
                     f"Microsoft Graph answered {response.status_code} to the message; it may have "

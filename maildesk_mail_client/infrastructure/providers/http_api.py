@@ -7,12 +7,14 @@ import hashlib
 import threading
 import time
 from collections import deque
+from datetime import timezone
 
 from .base import AuthenticationFailed, ProviderError
 
 MAX_ATTEMPTS = 6  # tries of one call before giving up on a throttled or failing service
 FIRST_BACKOFF = 1.0  # seconds, doubled per attempt when the service gives no Retry-After
-MAX_WAIT = 120.0  # never sleep longer than this on one Retry-After
+MAX_CALL_WAIT = 90.0  # seconds one call may wait over all its attempts; a longer Retry-After is not slept
+MAX_RETRY_AFTER = 86_400.0  # a Retry-After is read up to a day (what the caller is told to wait)
 # The quota window the client keeps, a little longer than the service's second: a call leaves
 # here before it reaches the service, so a window of exactly 1 s would sometimes overspend.
 QUOTA_WINDOW = 1.1
@@ -33,21 +35,32 @@ class NotFound(ProviderError):
 
 
 class Throttled(ProviderError):
-    """The service kept refusing for load after every retry."""
+    """The service kept refusing for load after every retry one call may make, or asked for a
+    wait longer than one call may take. ``retry_after``: the seconds it last asked for (its
+    Retry-After), or None when it named none; the caller backs the mailbox off by it."""
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def retry_after_seconds(value, now=None):
-    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date, at most
+    ``MAX_RETRY_AFTER``), or None."""
     if not value:
         return None
     value = str(value).strip()
     if value.isdigit():
-        return min(float(value), MAX_WAIT)
+        return min(float(value[:12]), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, min(when.timestamp() - (time.time() if now is None else now), MAX_WAIT))
+    if when is None:
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, min(when.timestamp() - (time.time() if now is None else now), MAX_RETRY_AFTER))
 
 
 class PageWalk:
@@ -83,23 +96,59 @@ class PageWalk:
 
 
 class Backoff:
-    """Waits between attempts of one call: the service's Retry-After when it gives one, else
-    exponential. ``sleep`` is injectable; ``waits`` records every wait, for tests and benchmarks."""
+    """Waits between attempts of a call: the service's Retry-After when it gives one, else
+    exponential, and never more than ``budget`` seconds over all the attempts of one call (a
+    Retry-After that would go past it is not slept at all). ``sleep`` is injectable; ``waits``
+    records every wait, for tests and benchmarks. Each call takes its own ``retries()``."""
 
-    def __init__(self, max_attempts=MAX_ATTEMPTS, first=FIRST_BACKOFF, sleep=time.sleep):
-        self.max_attempts, self.first, self.sleep = max_attempts, first, sleep
+    def __init__(
+        self, max_attempts=MAX_ATTEMPTS, first=FIRST_BACKOFF, sleep=time.sleep, budget=MAX_CALL_WAIT
+    ):
+        self.max_attempts, self.first, self.sleep, self.budget = max_attempts, first, sleep, budget
         self.waits = []
 
-    def wait(self, attempt, retry_after=None):
-        """Sleep before attempt ``attempt + 1``; False when no attempt is left."""
-        if attempt + 1 >= self.max_attempts:
+    def retries(self):
+        """The attempts of one call (thread-safe: each call has its own)."""
+        return Retries(self)
+
+
+class Retries:
+    """One call's attempts: ``wait(retry_after)`` sleeps before the next one, or says there is
+    none left (False). ``retry_after``: the seconds the service last asked for, or None."""
+
+    def __init__(self, backoff):
+        self.backoff = backoff
+        self.attempt = 0
+        self.waited = 0.0
+        self.retry_after = None
+
+    def wait(self, retry_after=None):
+        backoff = self.backoff
+        asked = retry_after_seconds(retry_after)
+        if asked is not None:
+            self.retry_after = asked
+        if self.attempt + 1 >= backoff.max_attempts:
             return False
-        seconds = retry_after_seconds(retry_after)
-        if seconds is None:
-            seconds = min(self.first * (2**attempt), MAX_WAIT)
-        self.waits.append(seconds)
-        self.sleep(seconds)
+        left = backoff.budget - self.waited
+        if asked is not None:
+            if asked > left:
+                return False  # longer than this call may wait: the caller backs off instead
+            seconds = asked
+        else:
+            seconds = min(backoff.first * (2**self.attempt), left)
+            if seconds <= 0:
+                return False
+        self.attempt += 1
+        self.waited += seconds
+        backoff.waits.append(seconds)
+        backoff.sleep(seconds)
         return True
+
+    def throttled(self, message):
+        """The ``Throttled`` to raise once ``wait`` said no: ``message`` and when to try again."""
+        if self.retry_after is not None:
+            message = f"{message} (it asked to wait {self.retry_after:.0f} s before trying again)"
+        return Throttled(message, retry_after=self.retry_after)
 
 
 class QuotaMeter:
