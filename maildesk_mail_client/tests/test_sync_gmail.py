@@ -2,6 +2,7 @@
 changes, sending and a revoked grant, through the same services the IMAP mailboxes use."""
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..application.services import cursor_sync, secrets_vault, sync
@@ -237,6 +238,9 @@ class TestGmailSync(GmailCase):
         [listed] = [a for a in self.as_member().get_account_list() if a["id"] == self.account.id]
         self.assertEqual(listed["problem"]["title"], "Sign in again")
         self.assertEqual(listed["problem"]["action"], "open_account")
+        # a message never opened says what to do; the list stays
+        with self.assertRaisesRegex(UserError, "until the mailbox is signed in again"):
+            self.as_member().get_message(indexed[:1].id)
         # the cron leaves the mailbox alone until someone signs in again
         self.env.flush_all()
         self.assertNotIn(self.account.id, sync.due_account_ids(self.env, 100))

@@ -14,6 +14,7 @@ from odoo.exceptions import UserError
 
 from ...infrastructure import attachment_serving, html_safety, mime, raw_cache
 from ...infrastructure.providers.base import ProviderError
+from ...infrastructure.providers.http_api import GrantRevoked
 from . import connections
 
 DEFAULT_RETENTION_DAYS = 30
@@ -92,10 +93,16 @@ def _fetch_body(row):
     account = row.account_id.sudo()
     try:
         raw = _raw(row, account)
+    except GrantRevoked:
+        raise UserError(env._(
+            "This message cannot be opened until the mailbox is signed in again: %(service)s no "
+            "longer lets MailDesk in. Messages opened before stay readable; anyone with access "
+            "to the mailbox can sign it in again from its form.",
+            service="Google" if account.provider == "gmail" else "Microsoft")) from None
     except ProviderError as exc:
         raise UserError(env._(
             "This message cannot be opened right now: %(words)s. The list is kept; try again in "
-            "a moment.", words=exc)) from exc
+            "a moment.", words=str(exc).rstrip("."))) from exc
     if raw is None:
         raise UserError(env._("This message is no longer on the server. The next sync removes it "
                               "from the list."))
