@@ -368,7 +368,9 @@ def _graph_address(env, tokens, account):
     userPrincipalName when the user has no mail address. The id token's claims are not
     verified by Microsoft (nOAuth), so they name nobody."""
     base_url = oauth_config.microsoft_config(env)["graph_base_url"]
-    client = GraphApiClient(_GrantedAccess(tokens.access_token), tokens.address or "me",
+    # The client's request slots and meter are per address and process: keyed on the mailbox
+    # (or one key for new ones), never on the claim, which would add a key per claimed address.
+    client = GraphApiClient(_GrantedAccess(tokens.access_token), account.email if account else "me",
                             base_url=base_url)
     back = account.id if account else None
     try:
