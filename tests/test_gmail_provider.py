@@ -169,6 +169,24 @@ def test_a_label_is_listed_in_pages_newest_first():
             assert METADATA_BATCH * 5 + 5 == 250
 
 
+def test_a_page_token_gmail_no_longer_accepts_starts_the_listing_again(monkeypatch):
+    ca_environment(monkeypatch)
+    with GoogleStandIn(messages=600, units_per_second=None) as google, provider_for(google) as gmail:
+        inbox = by_path(gmail.list_folders())["Inbox"]
+        first = gmail.folder_changes(inbox, None)
+        assert not first.done and not first.reset
+        google.expire_page_tokens()  # the worker was away long enough for the token to lapse
+        google.clear_calls()
+        again = gmail.folder_changes(inbox, first.cursor)
+        assert [c.status for c in api_calls(google)] == [400, 200]  # refused, then the first page
+        assert again.reset and again.listing and again.new_ids == first.new_ids
+        assert again.cursor != first.cursor  # the new listing's own token, which Gmail takes
+        assert not gmail.folder_changes(inbox, again.cursor).reset
+        for stored in ("x" * 5000, 12345, {"a": 1}):  # a stored cursor that is none: listed again
+            page = gmail.folder_changes(inbox, stored)
+            assert page.reset and page.new_ids == first.new_ids
+
+
 def test_listing_a_label_deleted_in_gmail_says_the_folder_is_gone(google, gmail):
     label = google.add_label("Short-lived")
     folder = by_path(gmail.list_folders())["Short-lived"]

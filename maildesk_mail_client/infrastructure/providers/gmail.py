@@ -381,34 +381,55 @@ class GmailProvider(MailProvider):
     # -- listing -------------------------------------------------------------------------------
     def folder_changes(self, folder, cursor):
         """One page of the label's listing, newest first (Gmail's changes come account-wide,
-        from ``account_changes``): ``new_ids`` to fetch, cursor = the next page token."""
+        from ``account_changes``): ``new_ids`` to fetch, cursor = the next page token. A stored
+        token Gmail no longer accepts (or that is none) starts the listing again: its first
+        page comes with ``reset=True``."""
         label = folder.remote_id
         if not label or not folder.selectable and label != ALL_MAIL:
             return FolderChanges(cursor=None, done=True, listing=True, estimate=0)
         token = cursor if isinstance(cursor, str) and 0 < len(cursor) <= MAX_CURSOR else None
+        reset = cursor is not None and token is None
         label_ids = None if label == ALL_MAIL else [label]
 
-        def page(client):
+        def page(client, token):
             try:
                 return client.list_page(label_ids, page_token=token, page_size=LISTING_PAGE)
             except NotFound:
                 raise FolderGone(f"The Gmail label {folder.path!r} no longer exists.")
+            except CursorExpired:
+                raise
             except ProviderError as exc:
                 if "invalid label" in str(exc).lower():  # how Gmail also answers for a deleted label
                     raise FolderGone(f"The Gmail label {folder.path!r} no longer exists.")
                 raise
 
-        answer = self._call(page)
+        try:
+            answer = self._call(lambda client: page(client, token))
+        except CursorExpired:
+            if token is None:
+                raise
+            answer, reset = self._call(lambda client: page(client, None)), True
         refs = answer.get("messages") if isinstance(answer, dict) else None
-        ids = self._ids(ref.get("id") for ref in refs or () if isinstance(ref, dict))
-        for ref in refs or ():
+        refs = refs if isinstance(refs, list) else []
+        ids = self._ids(ref.get("id") for ref in refs if isinstance(ref, dict))
+        for ref in refs:
             if isinstance(ref, dict) and ref.get("id") in ids:
                 self._remember_thread(ref["id"], ref.get("threadId"))
         next_token = answer.get("nextPageToken") if isinstance(answer, dict) else None
         next_token = next_token if isinstance(next_token, str) and next_token else None
+        if next_token is not None and len(next_token) > MAX_CURSOR:
+            raise ProviderError(
+                f"Gmail sent a page token of {len(next_token)} characters for the listing of "
+                f"{folder.path!r}, too long to keep; the listing stopped."
+            )
+        if next_token is not None and next_token == token:
+            raise ProviderError(
+                f"Gmail keeps sending the same page: the listing of {folder.path!r} answered a page "
+                "with its own page token as the next one; the listing stopped."
+            )
         estimate = answer.get("resultSizeEstimate") if isinstance(answer, dict) else None
         return FolderChanges(
-            cursor=next_token, done=next_token is None, listing=True, new_ids=ids,
+            cursor=next_token, done=next_token is None, listing=True, reset=reset, new_ids=ids,
             estimate=_size(estimate) if estimate is not None else None,
         )
 

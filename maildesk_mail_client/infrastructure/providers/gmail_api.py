@@ -262,6 +262,8 @@ class GmailApiClient:
             return NotFound(message or "Not found on Gmail.")
         if exc.resp.status == 401:
             return AuthenticationFailed(f"Gmail refused the access token: {message}")
+        if exc.resp.status == 400 and "pagetoken" in str(message).lower().replace(" ", ""):
+            return CursorExpired(f"Gmail no longer accepts the stored page token ({message}).")
         return ProviderError(f"Gmail refused {method} ({exc.resp.status} {reason}): {message}")
 
     # -- account -----------------------------------------------------------------------------

@@ -65,6 +65,7 @@ def gmail_error(code, message, reason, status):
 
 
 NOT_FOUND = gmail_error(404, "Requested entity was not found.", "notFound", "NOT_FOUND")
+INVALID_PAGE_TOKEN = gmail_error(400, "Invalid pageToken", "invalidArgument", "INVALID_ARGUMENT")
 UNAUTHENTICATED = gmail_error(
     401,
     "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
@@ -139,6 +140,7 @@ class GoogleStandIn(StandIn):
         self.history = []  # (history id, kind, message id, label ids)
         self.history_id = 1000
         self.history_floor = 0  # startHistoryId below this: 404 (history no longer kept)
+        self.page_token_epoch = 1  # bumped by expire_page_tokens: older page tokens get 400
         self.drafts = {}  # draft id -> message id
         self.drop_after_send = 0  # messages.send calls that send, then drop the connection unanswered
         self.next_number = 0
@@ -475,14 +477,35 @@ class GoogleStandIn(StandIn):
             if label_ids <= m.labels and not (hide & m.labels) and matches(m)
         ]
         size = min(int(request.arg("maxResults", 100)), 500)
-        start = int(request.arg("pageToken", "0") or 0)
+        start = self._page_offset(request, len(found))
+        if start is None:
+            return Response(400, INVALID_PAGE_TOKEN)
         page = found[start : start + size]
         answer = {"resultSizeEstimate": len(found)}
         if page:
             answer["messages"] = [{"id": gid, "threadId": self.thread_id(m)} for gid, m in page]
         if start + size < len(found):
-            answer["nextPageToken"] = str(start + size)
+            answer["nextPageToken"] = self._page_token(start + size)
         return Response(200, answer)
+
+    def _page_token(self, offset):
+        return f"{self.page_token_epoch}{offset:09d}"
+
+    def _page_offset(self, request, total):
+        """Where a page starts: 0 without a token, else the offset the token was given for;
+        None for a token this stand-in never gave, or gave before ``expire_page_tokens``."""
+        token = request.arg("pageToken")
+        if not token:
+            return 0
+        epoch, offset = token[:-9], token[-9:]
+        if epoch != str(self.page_token_epoch) or not offset.isdigit() or int(offset) > total:
+            return None
+        return int(offset)
+
+    def expire_page_tokens(self):
+        """Gmail's page tokens do not last: every one given so far is now refused (400)."""
+        with self.lock:
+            self.page_token_epoch += 1
 
     def _message_json(self, gid, message, form="full", headers=None):
         answer = {
@@ -664,12 +687,14 @@ class GoogleStandIn(StandIn):
             else:
                 records.append({"id": str(history_id), "messages": [stub], kind: [entry]})
         size = min(int(request.arg("maxResults", 100)), 500)
-        offset = int(request.arg("pageToken", "0") or 0)
+        offset = self._page_offset(request, len(records))
+        if offset is None:
+            return Response(400, INVALID_PAGE_TOKEN)
         answer = {"historyId": str(self.history_id)}
         if records[offset : offset + size]:
             answer["history"] = records[offset : offset + size]
         if offset + size < len(records):
-            answer["nextPageToken"] = str(offset + size)
+            answer["nextPageToken"] = self._page_token(offset + size)
         return Response(200, answer)
 
     # -- Gmail: batch ------------------------------------------------------------------------
