@@ -223,6 +223,14 @@ class TestGmailSync(GmailCase):
         self.sync()
         self.assertIn(self.standin.gmail_id(copy), self.rows("sent").mapped("uid"))
 
+    def test_searching_the_server_finds_mail_by_its_text(self):
+        arrived = self.standin.deliver(subject="Invoice 77")
+        self.sync()
+        found = self.as_member().search_server("Invoice 77 body", account_id=self.account.id)
+        self.assertIn(self.standin.gmail_id(arrived), self.env["maildesk.message_index"].browse(
+            [r["id"] for r in found["records"]]).mapped("uid"))
+        self.assertFalse(found["problems"])
+
     def test_a_revoked_grant_asks_to_sign_in_again_and_loses_nothing(self):
         self.sync()
         indexed = self.rows("inbox")

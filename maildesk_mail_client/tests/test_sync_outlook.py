@@ -164,6 +164,16 @@ class TestOutlookSync(OutlookCase):
         self.sync()
         self.assertIn("Quarterly figures", self.rows("sent").mapped("subject"))
 
+    def test_searching_the_server_finds_mail_by_its_text(self):
+        box = self.mailbox
+        new_id = box.add_raw(b"From: a@example.org\r\nSubject: Invoice 77\r\n\r\nInvoice 77 body\r\n",
+                             box.well_known["inbox"])
+        self.sync()
+        found = self.as_member().search_server("Invoice 77", account_id=self.account.id)
+        self.assertIn(new_id, self.env["maildesk.message_index"].browse(
+            [r["id"] for r in found["records"]]).mapped("uid"))
+        self.assertFalse(found["problems"])
+
     def test_a_revoked_grant_asks_to_sign_in_again_and_loses_nothing(self):
         self.sync()
         indexed = self.rows("inbox")
