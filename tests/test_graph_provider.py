@@ -470,6 +470,30 @@ def test_links_and_ids_that_would_leave_the_service_are_not_followed(microsoft):
         assert provider.valid_id("AAMkAGI2TG93AAA=")
 
 
+def test_ids_outside_graph_s_alphabet_never_reach_a_url_and_a_slash_is_quoted(microsoft):
+    mailbox = microsoft.mailbox()
+    inbox_id = mailbox.well_known["inbox"]
+    slashed = "AAMkAGI2/TG93+AAA="  # an EWS-style id: "/" and "+" are base64 too
+    target = next(mid for mid, m in mailbox.messages.items() if m.folder == inbox_id and not m.is_read)
+    mailbox.messages[slashed] = mailbox.messages.pop(target)
+    odd = mailbox.add_folder("Dotted")
+    mailbox.folders[".."] = mailbox.folders.pop(odd)  # a folder id the service should never send
+    with provider_for(microsoft) as provider:
+        folders = by_path(provider)
+        assert "Dotted" not in folders and ".." not in {f.remote_id for f in folders.values()}
+        for bad in (".", "..", "a.b", "%2e%2e", "a?b", "a#b", "a\\b", "a b", "é"):
+            assert not provider.valid_id(bad), bad
+        assert provider.valid_id(slashed) and provider.valid_id("AAMk-_=")
+        microsoft.clear_calls()
+        provider.set_flags("Inbox", ["..", ".", "a.b"], seen=True)
+        assert provider.fetch_raw("Inbox", "..") is None
+        assert microsoft.graph_calls() == []  # nothing left for the service to resolve
+        provider.set_flags("Inbox", [slashed], seen=True)
+        # the stand-in routes on the path as sent: an unquoted "/" would be no message's path
+        assert mailbox.messages[slashed].is_read
+        assert b"Subject:" in provider.fetch_raw("Inbox", slashed)
+
+
 def test_dates_are_aware_utc(microsoft):
     with provider_for(microsoft) as provider:
         metas = provider.folder_changes(by_path(provider)["Inbox"], None).metas

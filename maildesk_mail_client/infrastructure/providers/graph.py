@@ -30,7 +30,7 @@ from .base import (
     RemoteFolder,
     ServerUnreachable,
 )
-from .graph_api import GRAPH_BASE_URL, MAILBOX_CONCURRENCY, GraphApiClient, MsalTokens
+from .graph_api import GRAPH_BASE_URL, MAILBOX_CONCURRENCY, GraphApiClient, MsalTokens, valid_graph_id
 from .http_api import CursorExpired, NotFound
 
 # well-known folder name -> folder_types value
@@ -46,7 +46,6 @@ FOLDER_TYPES = {
 SKIPPED_FOLDERS = ("outbox", "conversationhistory", "syncissues")
 _well_known_lock = threading.Lock()
 _well_known_cache = {}  # (mailbox URL, address) -> {well-known name: folder id}
-MAX_ID_LENGTH = 512
 MAX_NAME = 256  # characters of a display name kept
 MAX_ADDRESS = 320  # characters of an address (RFC 5321's limits, rounded up)
 MAX_RECIPIENTS = 500  # per field, as mime.MAX_ADDRESSES
@@ -439,13 +438,9 @@ class GraphProvider(MailProvider):
         return [m["id"] for m in found]
 
     def valid_id(self, uid):
-        return (
-            isinstance(uid, str)
-            and 0 < len(uid) <= MAX_ID_LENGTH
-            and uid.isprintable()
-            and not any(c.isspace() for c in uid)
-            and not uid.startswith("local-")
-        )
+        """Graph's id alphabet only (base64: no "." or ".." that a URL would resolve away, no
+        space, nothing to escape but "/", which is quoted), and none MailDesk made itself."""
+        return valid_graph_id(uid) and not uid.startswith("local-")
 
 
 MAX_CONVERSATION_INDEX = 22 + 5 * 200  # bytes: the header and 200 replies

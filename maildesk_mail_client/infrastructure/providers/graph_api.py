@@ -10,6 +10,7 @@ authority are configurable, so tests run against local stand-ins. No Odoo import
 """
 
 import base64
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ RETRY_STATUSES = {429, 503, 504}
 # Exchange Online's other per-app, per-mailbox limit: 10,000 requests in any 10 minutes
 MAILBOX_REQUESTS, MAILBOX_WINDOW = 10_000, 600.0
 MAX_FOLDERS = 5000  # folders walked in one tree (a hostile server could answer forever)
+MAX_ID_LENGTH = 512  # characters of a message or folder id (Exchange's are ~150)
+# Graph's ids are base64 (REST ids "-" and "_", EWS-style ones "+" and "/"); well-known folder
+# names are letters. Nothing else may name a resource: no ".", so no "." or ".." segment.
+GRAPH_ID = re.compile(rf"[A-Za-z0-9_=+/-]{{1,{MAX_ID_LENGTH}}}")
 MAX_SEARCH_TEXT = 200  # characters of a $search phrase
 WELL_KNOWN_FOLDERS = ("inbox", "drafts", "sentitems", "deleteditems", "junkemail", "archive")
 # What the index needs of a message, in one delta call per page
@@ -157,6 +162,18 @@ def _folder_name(value, limit=255):
     """A display name fit for a path: text, no control characters, no "/", bounded."""
     name = "".join(c if c.isprintable() else " " for c in str(value or ""))[:limit].strip()
     return name.replace("/", "\u2215") or "(no name)"
+
+
+def valid_graph_id(value):
+    """Whether ``value`` can be a Graph message or folder id (and so go, quoted, into a URL)."""
+    return isinstance(value, str) and GRAPH_ID.fullmatch(value) is not None
+
+
+def _segment(value, what="id"):
+    """``value`` quoted as one path segment ("/" too); ``ProviderError`` for no Graph id."""
+    if not valid_graph_id(value):
+        raise ProviderError(f"Not a Microsoft Graph {what}: {str(value)[:80]!r}.")
+    return quote(value, safe="")
 
 
 def _items(page):
@@ -313,8 +330,8 @@ class GraphApiClient:
             for page in self._pages(url, walk, params={"$top": 100, "includeHiddenFolders": "false"}):
                 for item in _items(page):
                     folder_id = item.get("id")
-                    if not isinstance(folder_id, str) or not folder_id or folder_id in seen:
-                        continue
+                    if not valid_graph_id(folder_id) or folder_id in seen:
+                        continue  # no id that could go into a URL: left out
                     seen.add(folder_id)
                     name = _folder_name(item.get("displayName"))
                     path = f"{parent_path}/{name}" if parent_path else name
@@ -334,7 +351,7 @@ class GraphApiClient:
                             (
                                 path,
                                 folder_id,
-                                f"{self.prefix}/mailFolders/{quote(folder_id, safe='')}/childFolders",
+                                f"{self.prefix}/mailFolders/{_segment(folder_id)}/childFolders",
                             )
                         )
                 if len(found) >= MAX_FOLDERS:
@@ -347,11 +364,14 @@ class GraphApiClient:
         ids = {}
         for name in names:
             try:
-                ids[name] = self.request(
-                    "GET", f"/mailFolders/{quote(name, safe='')}", params={"$select": "id"}
-                ).json()["id"]
+                folder = self.request(
+                    "GET", f"/mailFolders/{_segment(name, 'folder name')}", params={"$select": "id"}
+                ).json()
             except NotFound:
                 continue
+            folder_id = folder.get("id") if isinstance(folder, dict) else None
+            if valid_graph_id(folder_id):  # else left out, as a folder the mailbox lacks
+                ids[name] = folder_id
         return ids
 
     # -- sync --------------------------------------------------------------------------------
@@ -362,7 +382,7 @@ class GraphApiClient:
         headers = {"Prefer": f"odata.maxpagesize={page_size}"}
         url, params, walk = link, None, PageWalk(SERVICE, "next link")
         if url is None:
-            url = f"{self.prefix}/mailFolders/{quote(folder_id, safe='')}/messages/delta"
+            url = f"{self.prefix}/mailFolders/{_segment(folder_id, 'folder id')}/messages/delta"
             params = {"$select": ",".join(select)}
         while url:
             page = self.request("GET", url, params=params, headers=dict(headers)).json()
@@ -381,7 +401,7 @@ class GraphApiClient:
 
     # -- reading and changing ----------------------------------------------------------------
     def _message(self, message_id):
-        return f"/messages/{quote(message_id, safe='')}"
+        return f"/messages/{_segment(message_id, 'message id')}"
 
     def message(self, message_id, select=MESSAGE_SELECT):
         return self.request("GET", self._message(message_id), params={"$select": ",".join(select)}).json()
@@ -401,7 +421,7 @@ class GraphApiClient:
         if not phrase or limit <= 0:
             return []
         query = f'"body:\\"{phrase}\\""' if body_only else f'"{phrase}"'
-        url = f"{self.prefix}/mailFolders/{quote(folder_id, safe='')}/messages"
+        url = f"{self.prefix}/mailFolders/{_segment(folder_id, 'folder id')}/messages"
         params = {"$search": query, "$top": min(int(limit), 1000), "$select": ",".join(select)}
         found = []
         for page in self._pages(url, params=params):

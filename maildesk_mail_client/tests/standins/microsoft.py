@@ -24,7 +24,7 @@ import secrets
 import time
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from .google import _jwt, _pkce_ok
 from .mailbox import Message, b64url, b64url_decode, generate
@@ -495,11 +495,13 @@ class MicrosoftStandIn(StandIn):
             response.headers["WWW-Authenticate"] = 'Bearer realm="", error="invalid_token"'
             return response
         user, scopes = entry[0], entry[3]
-        rest = request.path[len("/v1.0") :]
+        # routed on the path as sent: an id with a "/" in it comes quoted (%2F), one segment
+        rest = (request.raw_path or request.path)[len("/v1.0") :]
         if rest == "/me" or rest.startswith("/me/"):
             address, rest = user, rest[3:]
         elif rest.startswith("/users/"):
             address, _, tail = rest[len("/users/") :].partition("/")
+            address = unquote(address)
             rest = "/" + tail if tail else ""
             if address.lower() not in self.mailboxes:
                 return graph_error(404, "ErrorInvalidUser", f"The requested user '{address}' is invalid.")
@@ -536,7 +538,7 @@ class MicrosoftStandIn(StandIn):
             for method, regex, handler in self._graph_routes:
                 match = regex.match(rest)
                 if match and method == request.method:
-                    request.match = match
+                    request.match = _Unquoted(match)
                     with self.lock:
                         return getattr(self, handler)(request, mailbox)
             return graph_error(400, "BadRequest", f"Unsupported request {request.method} {rest}")
@@ -611,7 +613,7 @@ class MicrosoftStandIn(StandIn):
         answer = {"value": [self._folder_json(mailbox, fid) for fid in children[skip : skip + top]]}
         if skip + top < len(children):
             query = urlencode({"$top": top, "$skip": skip + top})
-            answer["@odata.nextLink"] = f"{self.base_url}/v1.0{request.path[len('/v1.0') :]}?{query}"
+            answer["@odata.nextLink"] = f"{self.base_url}{request.raw_path or request.path}?{query}"
         return Response(200, answer)
 
     def folder_get(self, request, mailbox):
@@ -680,7 +682,7 @@ class MicrosoftStandIn(StandIn):
                 item = mailbox.message_json(entry, session["select"])
                 item["@odata.type"] = "#microsoft.graph.message"
                 value.append(item)
-        folder_path = f"{self._mailbox_path(mailbox)}/mailFolders/{quote(folder_id)}"
+        folder_path = f"{self._mailbox_path(mailbox)}/mailFolders/{quote(folder_id, safe='')}"
         link_base = f"{self.links_to or self.base_url}/v1.0/{folder_path}/messages/delta"
         answer = {"@odata.context": f"{self.base_url}/v1.0/$metadata#Collection(message)", "value": value}
         if offset + page_size < len(session["entries"]):
@@ -727,7 +729,7 @@ class MicrosoftStandIn(StandIn):
             query = urlencode(
                 {"$search": query, "$top": top, "$skip": skip + top, "$select": ",".join(select or [])}
             )
-            answer["@odata.nextLink"] = f"{self.base_url}{request.path}?{query}"
+            answer["@odata.nextLink"] = f"{self.base_url}{request.raw_path or request.path}?{query}"
         return Response(200, answer)
 
     def _message_or_404(self, mailbox, request):
@@ -837,6 +839,20 @@ class MicrosoftStandIn(StandIn):
         mailbox.outbox.append({"raw": mailbox.messages[message_id].raw(), "saved": True})
         mailbox.move(message_id, mailbox.well_known["sentitems"])
         return Response(202, b"")
+
+
+class _Unquoted:
+    """A route's match whose groups (ids, well-known names) come %-unescaped."""
+
+    def __init__(self, match):
+        self._match = match
+
+    def group(self, name):
+        value = self._match.group(name)
+        return unquote(value) if value is not None else None
+
+    def groupdict(self):
+        return {k: unquote(v) if v is not None else None for k, v in self._match.groupdict().items()}
 
 
 def _max_page_size(prefer):

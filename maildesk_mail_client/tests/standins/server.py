@@ -28,6 +28,7 @@ class Request:
     body: bytes = b""
     match: re.Match | None = None
     call: "Call | None" = None  # what gets recorded; handlers set its quota units
+    raw_path: str = ""  # the path as sent, %-escapes kept (an id may hold a quoted "/")
 
     def arg(self, name, default=None):
         values = self.query.get(name)
@@ -222,6 +223,7 @@ def _handler_for(standin):
             request = Request(
                 method=self.command,
                 path=unquote(parts.path),
+                raw_path=parts.path,
                 query=parse_qs(parts.query, keep_blank_values=True),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=self.rfile.read(length) if length else b"",
