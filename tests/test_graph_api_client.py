@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from maildesk_mail_client.infrastructure import oauth_flow
-from maildesk_mail_client.infrastructure.providers.base import AuthenticationFailed
+from maildesk_mail_client.infrastructure.providers.base import AuthenticationFailed, DeliveryUncertain
 from maildesk_mail_client.infrastructure.providers.graph_api import GraphApiClient, MsalTokens
 from maildesk_mail_client.infrastructure.providers.http_api import Backoff, CursorExpired, GrantRevoked
 from maildesk_mail_client.tests.standins import MicrosoftStandIn, RecordedSleeps, ca_environment
@@ -152,6 +152,35 @@ def test_sending_keeps_a_sent_copy_and_replies_thread(microsoft):
         saved["isDraft"]
         and client.update_draft(saved["id"], {"subject": "later, edited"})["subject"] == "later, edited"
     )
+
+
+def test_a_message_or_draft_send_that_may_have_arrived_is_never_sent_twice(microsoft):
+    sleeps = RecordedSleeps()
+    client = client_for(microsoft, sleeps=sleeps)
+    mailbox = microsoft.mailbox()
+    message = {
+        "subject": "Once",
+        "toRecipients": [{"emailAddress": {"address": "a@example.org"}}],
+        "body": {"contentType": "text", "content": "x"},
+    }
+    client.me()
+    for status in (503, 504):  # the service may have acted before it failed: not retried
+        microsoft.fail_next(1, status, UNAVAILABLE, retry_after=1)
+        with pytest.raises(DeliveryUncertain, match="may have"):
+            client.send_message(message)
+    assert len(microsoft.calls_to(r"/sendMail$", "POST")) == 2 and not mailbox.outbox and sleeps == []
+    original = sorted(microsoft.folder_message_ids("inbox"))[0]
+    draft = client.create_reply(original)
+    microsoft.fail_next(1, 503, UNAVAILABLE)
+    with pytest.raises(DeliveryUncertain):
+        client.send_draft(draft["id"])
+    microsoft.drop_after_send = 1  # sent, then the connection broke before the answer
+    with pytest.raises(DeliveryUncertain):
+        client.send_draft(draft["id"])
+    assert len(mailbox.outbox) == 1 and len(microsoft.calls_to(r"/send$", "POST")) == 2
+    microsoft.fail_next(1, 429, THROTTLED, retry_after=3)  # refused before acting: retried
+    client.send_message(message)
+    assert sleeps == [3.0] and len(mailbox.outbox) == 2
 
 
 def test_the_token_is_refreshed_before_it_expires_and_on_a_401(microsoft):

@@ -298,7 +298,11 @@ def test_sending_adds_the_bcc_and_the_service_files_the_sent_copy(microsoft):
     with provider_for(microsoft) as provider:
         sent = by_path(provider)["Sent Items"]
         _, cursor = sync(provider, sent)
-        recipients = ["ada@example.org", "Grace@example.net", "boss@example.com", "bad\r\nBcc: x@y"]
+        for malformed in ("bad\r\nBcc: x@y", "a@b.org, c@d.org", "x\x00y@example.org", "no-at-sign"):
+            with pytest.raises(ProviderError, match="Not an e-mail address"):  # never skipped
+                provider.send(RAW, ["ada@example.org", malformed])
+        assert not mailbox.outbox and not microsoft.calls_to(r"/sendMail$", "POST")
+        recipients = ["ada@example.org", "Grace@example.net", "boss@example.com", "BOSS@example.com"]
         assert provider.send(RAW, recipients) is None
         delivered = mailbox.outbox[-1]
         assert delivered["saved"] and delivered["raw"] == b"Bcc: boss@example.com\r\n" + RAW

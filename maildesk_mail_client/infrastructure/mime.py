@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
+from .addresses import is_plain_address
+from .providers.base import ProviderError
+
 PREVIEW_LENGTH = 200
 MAX_HEADER_LENGTH = 8192  # longer header values are cut: nobody reads past this
 MAX_ADDRESSES = 500  # per header
@@ -355,6 +358,31 @@ def parse_headers(raw):
         return headers_from_message(split_header_block(raw or b""))
     except Exception as exc:  # noqa: BLE001 (last line of defence: a sync never stops here)
         return Headers(problems=[f"unreadable header block: {exc.__class__.__name__}"])
+
+
+MAX_RECIPIENT = 320  # characters of one envelope address (RFC 5321's limits, rounded up)
+
+
+def with_bcc(raw, recipients):
+    """``raw`` with a Bcc header naming the envelope ``recipients`` that are in neither To, Cc
+    nor Bcc already. MailDesk's MIME has no Bcc; Gmail and Exchange take the recipients from
+    the headers and strip Bcc themselves. A recipient that is no plain address (a line break,
+    a comma or anything else that could change the header) raises ``ProviderError``: nothing
+    may be sent to a list other than the one the sender saw."""
+    headers = parse_headers(raw)
+    listed = [headers.to_addrs, headers.cc_addrs, headers.bcc_addrs]
+    visible = {address.casefold() for _name, address in email.utils.getaddresses(listed) if address}
+    hidden = []
+    for recipient in recipients or ():
+        address = str(recipient).strip()
+        if len(address) > MAX_RECIPIENT or not address.isprintable() or not is_plain_address(address):
+            raise ProviderError(f"Not an e-mail address: {address[:200]!r}; nothing was sent.")
+        if address.casefold() not in visible:
+            visible.add(address.casefold())
+            hidden.append(address)
+    if not hidden:
+        return raw
+    return b"Bcc: " + ", ".join(hidden).encode("utf-8") + b"\r\n" + raw
 
 
 # -- bodies ----------------------------------------------------------------------------------------

@@ -15,14 +15,12 @@ No Odoo import.
 """
 
 import base64
-import email.utils
 import html
 import re
 import threading
 from datetime import datetime, timezone
 
 from .. import mime
-from ..addresses import is_plain_address
 from ..oauth_flow import GOOGLE_TOKEN_URI
 from .base import (
     FolderChanges,
@@ -164,28 +162,6 @@ def _size(value):
         return min(max(int(value), 0), MAX_SIZE)
     except (TypeError, ValueError):
         return 0
-
-
-def _address_list(*values):
-    return {address.casefold() for _name, address in email.utils.getaddresses(values) if address}
-
-
-def with_bcc(raw, recipients):
-    """``raw`` with a Bcc header naming the envelope recipients that are in neither To nor Cc
-    (MailDesk's MIME has no Bcc; Gmail takes recipients from the headers and strips Bcc)."""
-    headers = mime.parse_headers(raw)
-    visible = _address_list(headers.to_addrs, headers.cc_addrs, headers.bcc_addrs)
-    hidden = []
-    for recipient in recipients or ():
-        address = str(recipient).strip()
-        if not is_plain_address(address):
-            raise ProviderError(f"Not an e-mail address: {address[:200]!r}; nothing was sent.")
-        if address.casefold() not in visible:
-            visible.add(address.casefold())
-            hidden.append(address)
-    if not hidden:
-        return raw
-    return b"Bcc: " + ", ".join(hidden).encode("utf-8") + b"\r\n" + raw
 
 
 def _history_id(value):
@@ -621,7 +597,7 @@ class GmailProvider(MailProvider):
         )
 
     def send(self, raw, recipients, reply_to_uid=None):
-        raw = with_bcc(raw, recipients)
+        raw = mime.with_bcc(raw, recipients)
         thread_id = None
         if reply_to_uid and self.valid_id(reply_to_uid):
             thread_id = self._thread_ids.get(reply_to_uid) or self._thread_of(reply_to_uid)

@@ -9,7 +9,6 @@ service files the Sent Items copy. No Odoo import.
 """
 
 import base64
-import email.utils
 import html
 import secrets
 import threading
@@ -411,7 +410,7 @@ class GraphProvider(MailProvider):
         the original's conversationIndex: Exchange files a MIME message into a conversation by
         that header, and the index groups Graph mail by conversationId. Bcc recipients become
         a header, which Exchange strips. The Sent Items copy is the service's. Never resent."""
-        raw = with_bcc(raw, recipients)
+        raw = mime.with_bcc(raw, recipients)
         if (
             reply_to_uid
             and self.valid_id(reply_to_uid)
@@ -463,19 +462,3 @@ def reply_thread_index(parent, now=None):
     code, value = (0, delta >> 18) if delta < 1 << 49 else (1, delta >> 23)
     block = ((code << 31 | (value & 0x7FFFFFFF)) << 8 | secrets.randbelow(16) << 4).to_bytes(5, "big")
     return base64.b64encode(index + block).decode("ascii")
-
-
-def with_bcc(raw, recipients):
-    """``raw`` with a Bcc header naming the recipients in neither To nor Cc."""
-    headers = mime.parse_headers(raw)
-    listed = {a.casefold() for _, a in email.utils.getaddresses([headers.to_addrs, headers.cc_addrs]) if a}
-    hidden = []
-    for recipient in recipients:
-        address = str(recipient).strip()
-        if not address or any(c.isspace() or c in ',;<>"' for c in address) or "@" not in address:
-            continue
-        if address.casefold() not in listed and address.casefold() not in {h.casefold() for h in hidden}:
-            hidden.append(address)
-    if not hidden:
-        return raw
-    return b"Bcc: " + ", ".join(hidden).encode("utf-8") + b"\r\n" + raw

@@ -455,21 +455,17 @@ class GraphApiClient:
     def send_mime(self, raw):
         """Send RFC 5322 bytes as built by MailDesk (its reply headers kept); Exchange saves
         the Sent Items copy itself."""
-        self.request(
-            "POST",
-            "/sendMail",
-            expect=(202,),
-            retry=(429,),  # refused before acting; a 503 or 504 may have sent it
-            once=True,
-            data=base64.b64encode(raw),
-            headers={"Content-Type": "text/plain"},
-        )
+        self._send("/sendMail", data=base64.b64encode(raw), headers={"Content-Type": "text/plain"})
+
+    def _send(self, path, **kwargs):
+        """A request that sends mail: one attempt. Retried only on a 429 (refused before it
+        acted); a 503 or 504, or a connection lost after it left, may have sent it:
+        ``DeliveryUncertain``, never a second copy."""
+        return self.request("POST", path, expect=(202,), retry=(429,), once=True, **kwargs)
 
     def send_message(self, message, save_to_sent=True):
         """Send a Graph message resource (JSON), keeping a Sent Items copy unless told not to."""
-        self.request(
-            "POST", "/sendMail", expect=(202,), json={"message": message, "saveToSentItems": save_to_sent}
-        )
+        self._send("/sendMail", json={"message": message, "saveToSentItems": save_to_sent})
 
     def create_reply(self, message_id):
         """A reply draft Exchange threads with the original (its conversation and headers)."""
@@ -478,7 +474,8 @@ class GraphApiClient:
         ).json()
 
     def send_draft(self, message_id):
-        self.request("POST", self._message(message_id) + "/send", expect=(202,))
+        """Send a draft (one attempt, as ``sendMail``)."""
+        self._send(self._message(message_id) + "/send")
 
     def create_draft_mime(self, raw):
         return self.request(

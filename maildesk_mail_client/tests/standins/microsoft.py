@@ -278,7 +278,7 @@ class MicrosoftStandIn(StandIn):
         self.codes, self.refresh_tokens, self.access_tokens = {}, {}, {}
         self.delta_pages = {}  # skiptoken -> (folder, [ids and tombstones], select, snapshot seq)
         self.links_to = None  # a base URL for next and delta links (a server that sends clients away)
-        self.drop_after_send = 0  # sendMail calls that deliver, then drop the connection unanswered
+        self.drop_after_send = 0  # sends (sendMail, a draft's send) that deliver, then drop unanswered
 
     def mailbox(self, address=None):
         return self.mailboxes[(address or self.owner).lower()]
@@ -838,6 +838,9 @@ class MicrosoftStandIn(StandIn):
             return graph_error(400, "ErrorInvalidRequest", "Only drafts can be sent.")
         mailbox.outbox.append({"raw": mailbox.messages[message_id].raw(), "saved": True})
         mailbox.move(message_id, mailbox.well_known["sentitems"])
+        if self.drop_after_send:
+            self.drop_after_send -= 1
+            return Response(202, b"", drop=True)
         return Response(202, b"")
 
 
