@@ -458,8 +458,9 @@ def test_a_reply_goes_into_its_thread_with_bcc_for_hidden_recipients(google, gma
     assert sent.raw().endswith(REPLY)
     assert len(google.calls_to(r"/messages/send$")) == 1
     assert len(google.calls_to(r"/messages/" + original + "$")) == 1  # format=minimal for its thread
-    with pytest.raises(ProviderError, match="Not an e-mail address"):
-        gmail.send(REPLY, ["ada@example.org", "x@y\r\nBcc: all@example.com"])
+    for malformed in ("x@y\r\nBcc: all@example.com", "a@b.org, c@d.org", "x\x00y@example.org", "no-at-sign"):
+        with pytest.raises(ProviderError, match="Not an e-mail address"):  # the same rule as Graph's
+            gmail.send(REPLY, ["ada@example.org", malformed])
     assert len(google.calls_to(r"/messages/send$")) == 1
 
 
