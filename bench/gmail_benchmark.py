@@ -150,7 +150,7 @@ def main():
             standin.ask("clear")
             trips, units = gmail.round_trips, gmail.quota_units
             started = time.perf_counter()
-            changes, _next = gmail.account_changes(cursor, folders)
+            changes, _next, _done = gmail.account_changes(cursor, folders)
             elapsed = (time.perf_counter() - started) * 1000
             stats = standin.ask("stats")
             changed = sum(len(c.new_ids) + len(c.removed) + len(c.flag_changes) for c in changes.values())

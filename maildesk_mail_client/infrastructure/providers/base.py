@@ -255,10 +255,12 @@ class MailProvider(ABC):
         """Where account-wide changes start now (Gmail's historyId), taken before a listing."""
         raise NotImplementedError
 
-    def account_changes(self, cursor, folders):
-        """``(changes, next_cursor)``: what changed since ``cursor`` in every folder at once,
-        ``changes`` being {remote id of a folder in ``folders``: FolderChanges}. Raises
-        ``CursorExpired`` (http_api) when the cursor is too old: every folder is listed again."""
+    def account_changes(self, cursor, folders, max_records=None):
+        """``(changes, next_cursor, done)``: what changed since ``cursor`` in every folder at
+        once, ``changes`` being {remote id of a folder in ``folders``: FolderChanges}, read up
+        to about ``max_records`` records; ``done`` False when more follow from ``next_cursor``.
+        Raises ``CursorExpired`` (http_api) when the cursor is too old: every folder is listed
+        again."""
         raise NotImplementedError
 
     def send(self, raw, recipients, reply_to_uid=None):
