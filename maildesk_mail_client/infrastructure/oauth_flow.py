@@ -30,6 +30,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"
+GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"  # here, not in gmail_api: no API library loads
 # gmail.modify reads, labels, drafts and sends (all the provider does, short of permanent
 # deletion); openid + email give the signed-in address in the id token.
 GOOGLE_SCOPES = (

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 from ...infrastructure import oauth_flow
 from ...infrastructure.oauth_flow import (
+    GMAIL_API_ENDPOINT,
     GOOGLE_AUTH_URI,
     GOOGLE_TOKEN_URI,
     MICROSOFT_AUTHORITY_HOST,
 )
-from ...infrastructure.providers.gmail_api import GMAIL_API_ENDPOINT
 from ...infrastructure.providers.graph_api import GRAPH_BASE_URL
 from . import secrets_vault
 

@@ -24,27 +24,12 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from ..oauth_flow import GOOGLE_TOKEN_URI
+from ..oauth_flow import GMAIL_API_ENDPOINT, GOOGLE_TOKEN_URI
 from .base import AuthenticationFailed, DeliveryUncertain, ProviderError, ServerUnreachable
+from .gmail_quota import PER_USER_UNITS_PER_SECOND, QUOTA_UNITS
 from .http_api import Backoff, CursorExpired, GrantRevoked, NotFound, PageWalk, QuotaMeter
 
-GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
 TIMEOUT = 60  # seconds for one HTTP exchange
-# Gmail's quota units per method, and the per-user budget (250 units per user per second)
-QUOTA_UNITS = {
-    "getProfile": 1,
-    "labels.list": 1,
-    "messages.list": 5,
-    "messages.get": 5,
-    "messages.modify": 5,
-    "messages.batchModify": 50,
-    "messages.trash": 5,
-    "messages.send": 100,
-    "drafts.create": 10,
-    "drafts.update": 15,
-    "history.list": 2,
-}
-PER_USER_UNITS_PER_SECOND = 250
 BATCH_SIZE = 50  # Gmail takes 100 calls per batch but throttles batches above 50 more often
 LIST_PAGE_SIZE = 500  # the most messages.list and history.list return per page
 BATCH_MODIFY_SIZE = 1000  # the most ids one batchModify takes

@@ -23,14 +23,14 @@ import time
 import uuid
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from ...infrastructure.providers import gmail_api
+from ...infrastructure.providers import gmail_quota
 from .mailbox import Message, b64url, b64url_decode, generate
 from .server import Request, Response, StandIn, Throttle
 
 # Gmail's published quota units per method and per-user budget: one table, the client's, so the
 # stand-in charges what the client counts (the tests assert the totals as literal numbers)
-QUOTA_UNITS = gmail_api.QUOTA_UNITS
-PER_USER_UNITS_PER_SECOND = gmail_api.PER_USER_UNITS_PER_SECOND
+QUOTA_UNITS = gmail_quota.QUOTA_UNITS
+PER_USER_UNITS_PER_SECOND = gmail_quota.PER_USER_UNITS_PER_SECOND
 MAX_BATCH_PARTS = 100
 SYSTEM_LABELS = [
     "INBOX",
