@@ -13,7 +13,9 @@ from odoo import api, fields, models
 _logger = logging.getLogger(__name__)
 
 DEFAULT_TTL_SECONDS = 60
-_CONTENTION = (pg_errors.LockNotAvailable, pg_errors.QueryCanceled)
+# Another worker took or changed the lease in the same instant: that worker has it (REPEATABLE
+# READ turns the race into a serialisation failure, as lock_timeout turns a wait into one).
+_CONTENTION = (pg_errors.LockNotAvailable, pg_errors.QueryCanceled, pg_errors.SerializationFailure)
 
 
 class MaildeskAccountLease(models.Model):
