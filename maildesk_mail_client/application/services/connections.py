@@ -100,42 +100,41 @@ def _signed_out(account):
         "Google" if account.provider == "gmail" else "Microsoft"))
 
 
-def gmail_for(account):
-    from ...infrastructure.providers.gmail import GmailProvider  # noqa: PLC0415 (google libraries load on first use)
-
+def _signed_in(account, prefix):
+    """(account as sudo, its refresh token, a TokenKeeper), or the sentence to sign in."""
     # sudo: as in imap_for, the caller checked access to this account first.
     account = account.sudo()
-    refresh_token = secrets_vault.reveal(account, "gmail_refresh_token")
+    refresh_token = secrets_vault.reveal(account, f"{prefix}_refresh_token")
     if not refresh_token:
         raise _signed_out(account)
+    return account, refresh_token, TokenKeeper(account, prefix)
+
+
+def gmail_for(account):
+    # Imported here: Google's API library loads (and warns about the Python version) only
+    # where a Gmail mailbox is used, never when MailDesk is installed.
+    from ...infrastructure.providers.gmail import GmailProvider  # noqa: PLC0415
+
+    account, refresh_token, keeper = _signed_in(account, "gmail")
     config = oauth_config.google_config(account.env)
-    keeper = TokenKeeper(account, "gmail")
     provider = GmailProvider(
         account.email, secrets_vault.reveal(account, "gmail_access_token") or None, refresh_token,
         account.gmail_access_token_expiration or 0, config["client_id"], config["client_secret"],
-        token_uri=config["token_uri"], api_endpoint=config["api_endpoint"],
-        on_tokens=keeper)
+        token_uri=config["token_uri"], api_endpoint=config["api_endpoint"], on_tokens=keeper)
     return _kept(provider, keeper)
 
 
 def outlook_for(account):
-    from ...infrastructure.providers.graph import GraphProvider  # noqa: PLC0415 (msal loads on first use)
+    from ...infrastructure.providers.graph import GraphProvider  # noqa: PLC0415 (as for Gmail)
 
-    # sudo: as in imap_for, the caller checked access to this account first.
-    account = account.sudo()
-    refresh_token = secrets_vault.reveal(account, "outlook_graph_refresh_token")
-    if not refresh_token:
-        raise _signed_out(account)
+    account, refresh_token, keeper = _signed_in(account, "outlook_graph")
     config = oauth_config.microsoft_config(account.env)
-    keeper = TokenKeeper(account, "outlook_graph")
     provider = GraphProvider(
         account.email, refresh_token, config["client_id"], config["client_secret"],
         tenant=config["tenant"], authority_host=config["authority_host"],
-        base_url=config["graph_base_url"], shared=bool(account["outlook_shared_mailbox"])
-        if "outlook_shared_mailbox" in account._fields else False,
+        base_url=config["graph_base_url"], shared=bool(account.outlook_shared_mailbox),
         access_token=secrets_vault.reveal(account, "outlook_graph_access_token") or None,
-        expires_at=account.outlook_graph_access_token_expiration or 0,
-        on_tokens=keeper)
+        expires_at=account.outlook_graph_access_token_expiration or 0, on_tokens=keeper)
     return _kept(provider, keeper)
 
 
