@@ -2,7 +2,6 @@
 served from a process of its own (in one process the GIL would make the service and the client
 share a core), driven through a pipe by commands the benchmark's ``serve`` function answers."""
 import multiprocessing
-import os
 import sys
 import types
 from pathlib import Path
@@ -39,11 +38,9 @@ class StandInProcess:
 
 def trust(ca_file):
     """This process trusts the stand-in process's CA (as ca_environment does in tests)."""
-    import httplib2  # noqa: PLC0415 (Google's HTTP library, only where it is used)
+    from maildesk_mail_client.tests.standins.tls import trust_everywhere  # noqa: PLC0415
 
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPLIB2_CA_CERTS"):
-        os.environ[name] = ca_file
-    httplib2.CA_CERTS = ca_file
+    trust_everywhere(ca_file)
 
 
 def save(name, lines):

@@ -16,7 +16,7 @@ for _name, _path in (("maildesk_mail_client", _ADDON), ("maildesk_mail_client.te
     sys.modules.setdefault(_name, types.ModuleType(_name)).__path__ = [str(_path)]
 
 from maildesk_mail_client.tests.standins import GoogleStandIn, MicrosoftStandIn  # noqa: E402
-from maildesk_mail_client.tests.standins.tls import CA_VARIABLES, certificate_authority  # noqa: E402
+from maildesk_mail_client.tests.standins.tls import ca_environment  # noqa: E402
 
 _numbers = itertools.count(1)
 
@@ -24,10 +24,7 @@ _numbers = itertools.count(1)
 @pytest.fixture
 def trusted_ca(monkeypatch):
     """Set before the database's worker server starts: every forked worker trusts the CA."""
-    ca_file = certificate_authority().ca_file
-    for name in CA_VARIABLES:
-        monkeypatch.setenv(name, ca_file)
-    return ca_file
+    return ca_environment(monkeypatch)
 
 
 def _services():

@@ -10,6 +10,7 @@ from ..application.services import (
     composing,
     conversations,
     mailbox_access,
+    oauth_config,
     sending,
     server_search,
     state_changes,
@@ -75,7 +76,7 @@ class MailboxSync(models.AbstractModel):
         if account.provider != "imap" and account.connection_state in ("auth_failed",
                                                                        "reauth_required"):
             # Any member may sign the mailbox in again (the sign-in checks the address).
-            service = "Google" if account.provider == "gmail" else "Microsoft"
+            service = oauth_config.service_of(account)
             return {"title": self.env._("Sign in again"),
                     "message": self.env._(
                         "%s no longer lets MailDesk into this mailbox. Sign in again on the "

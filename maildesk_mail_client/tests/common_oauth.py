@@ -6,36 +6,34 @@ the CA trusted for the test class and MailDesk's endpoint settings pointed at th
 Accounts start signed in: their tokens come from the stand-in's ``grant()``, sealed like any
 secret (the sign-in itself is tested through the real routes in test_oauth_signin).
 """
-import os
 
-import httplib2
 
 from odoo.tests import HttpCase
 
 from ..application.services import cursor_sync, oauth_config, secrets_vault, sync
 from .common import MailDeskFixture
 from .standins import GoogleStandIn, MicrosoftStandIn
-from .standins.tls import CA_VARIABLES, certificate_authority
+from .standins.tls import trust_everywhere
 
 
 def trust_standins(cls):
     """Make every client library in this process trust the stand-ins' CA, for the class."""
-    ca_file = certificate_authority().ca_file
-    saved = {name: os.environ.get(name) for name in CA_VARIABLES}
-    saved_httplib2 = httplib2.CA_CERTS
-    for name in CA_VARIABLES:
-        os.environ[name] = ca_file
+    cls.addClassCleanup(trust_everywhere())
 
-    httplib2.CA_CERTS = ca_file
 
-    def restore():
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        httplib2.CA_CERTS = saved_httplib2
-    cls.addClassCleanup(restore)
+def point_at_google(env, standin):
+    """MailDesk's Google endpoints are the stand-in's."""
+    params = env["ir.config_parameter"].sudo()
+    params.set_param(oauth_config.GOOGLE_AUTH_URI_PARAM, standin.base_url + "/o/oauth2/auth")
+    params.set_param(oauth_config.GOOGLE_TOKEN_URI_PARAM, standin.base_url + "/token")
+    params.set_param(oauth_config.GOOGLE_API_ENDPOINT_PARAM, standin.base_url)
+
+
+def point_at_microsoft(env, standin):
+    """MailDesk's Microsoft endpoints are the stand-in's."""
+    params = env["ir.config_parameter"].sudo()
+    params.set_param(oauth_config.MICROSOFT_AUTHORITY_PARAM, standin.base_url)
+    params.set_param(oauth_config.GRAPH_BASE_URL_PARAM, standin.base_url + "/v1.0")
 
 
 class ServiceMixin(MailDeskFixture):
@@ -107,13 +105,10 @@ class GmailCase(ServiceMixin, HttpCase):
     standin_class = GoogleStandIn
 
     def configure(self, standin):
-        params = self.env["ir.config_parameter"].sudo()
-        params.set_param(oauth_config.GOOGLE_CLIENT_ID, standin.client_id)
-        params.set_param(oauth_config.GOOGLE_CLIENT_SECRET,
-                         secrets_vault.seal(self.env, standin.client_secret))
-        params.set_param(oauth_config.GOOGLE_AUTH_URI_PARAM, standin.base_url + "/o/oauth2/auth")
-        params.set_param(oauth_config.GOOGLE_TOKEN_URI_PARAM, standin.base_url + "/token")
-        params.set_param(oauth_config.GOOGLE_API_ENDPOINT_PARAM, standin.base_url)
+        self.env["ir.config_parameter"].sudo().set_param(oauth_config.GOOGLE_CLIENT_ID,
+                                                         standin.client_id)
+        oauth_config.save_secret(self.env, "gmail", standin.client_secret)
+        point_at_google(self.env, standin)
 
 
 class OutlookCase(ServiceMixin, HttpCase):
@@ -123,8 +118,6 @@ class OutlookCase(ServiceMixin, HttpCase):
     def configure(self, standin):
         params = self.env["ir.config_parameter"].sudo()
         params.set_param(oauth_config.MICROSOFT_CLIENT_ID, standin.client_id)
-        params.set_param(oauth_config.MICROSOFT_CLIENT_SECRET,
-                         secrets_vault.seal(self.env, standin.client_secret))
         params.set_param(oauth_config.MICROSOFT_TENANT, "common")
-        params.set_param(oauth_config.MICROSOFT_AUTHORITY_PARAM, standin.base_url)
-        params.set_param(oauth_config.GRAPH_BASE_URL_PARAM, standin.base_url + "/v1.0")
+        oauth_config.save_secret(self.env, "outlook", standin.client_secret)
+        point_at_microsoft(self.env, standin)

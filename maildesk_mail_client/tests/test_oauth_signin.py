@@ -4,14 +4,12 @@ the callback), as the people of seed 001, and as an attacker replaying or forgin
 import contextlib
 import html
 import logging
-import os
 import re
 import secrets
 import threading
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httplib2
 import psycopg2
 import requests
 from markupsafe import escape
@@ -26,10 +24,10 @@ from ..application.services import oauth_config, oauth_signin, secrets_vault
 from ..controllers import oauth as oauth_routes
 from ..infrastructure import oauth_flow
 from .common import MailDeskFixture
-from .standins import GoogleStandIn, MicrosoftStandIn, certificate_authority
+from .common_oauth import point_at_google, point_at_microsoft, trust_standins
+from .standins import GoogleStandIn, MicrosoftStandIn
 from .standins.google import _jwt
 from .standins.microsoft import TENANT_ID, GraphMailbox
-from .standins.tls import CA_VARIABLES
 
 SERVICE_LOG = "odoo.addons.maildesk_mail_client.application.services.oauth_signin"
 CONFIG_LOG = "odoo.addons.maildesk_mail_client.application.services.oauth_config"
@@ -68,13 +66,7 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.setUpMailDesk()
-        # The libraries trust the stand-ins' private CA for this class only.
-        ca_file = certificate_authority().ca_file
-        cls._saved_environ = {name: os.environ.get(name) for name in CA_VARIABLES}
-        cls._saved_httplib2 = httplib2.CA_CERTS
-        for name in CA_VARIABLES:
-            os.environ[name] = ca_file
-        httplib2.CA_CERTS = ca_file
+        trust_standins(cls)  # the libraries trust the stand-ins' private CA for this class only
         cls.google = GoogleStandIn(messages=3, owner="mia@gmail.example").start()
         cls.microsoft = NOAuthMicrosoft(
             messages=3, owner="mia@contoso.example",
@@ -83,12 +75,8 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
         cls.microsoft.mailboxes["eve@contoso.example"] = GraphMailbox(
             "eve@contoso.example", "Eve", 0, seed=3)
         env = cls.env
-        params = env["ir.config_parameter"]
-        params.set_param(oauth_config.GOOGLE_AUTH_URI_PARAM, cls.google.base_url + "/o/oauth2/auth")
-        params.set_param(oauth_config.GOOGLE_TOKEN_URI_PARAM, cls.google.base_url + "/token")
-        params.set_param(oauth_config.GOOGLE_API_ENDPOINT_PARAM, cls.google.base_url)
-        params.set_param(oauth_config.MICROSOFT_AUTHORITY_PARAM, cls.microsoft.base_url)
-        params.set_param(oauth_config.GRAPH_BASE_URL_PARAM, cls.microsoft.base_url + "/v1.0")
+        point_at_google(env, cls.google)
+        point_at_microsoft(env, cls.microsoft)
         oauth_config.save_client_ids(env, cls.google.client_id, cls.microsoft.client_id, TENANT_ID)
         oauth_config.save_secret(env, "gmail", cls.google.client_secret)
         oauth_config.save_secret(env, "outlook", cls.microsoft.client_secret)
@@ -109,12 +97,6 @@ class TestOAuthSignIn(MailDeskFixture, HttpCase):
     def tearDownClass(cls):
         cls.google.stop()
         cls.microsoft.stop()
-        for name, value in cls._saved_environ.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        httplib2.CA_CERTS = cls._saved_httplib2
         super().tearDownClass()
 
     def setUp(self):

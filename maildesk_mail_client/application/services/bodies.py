@@ -15,7 +15,7 @@ from odoo.exceptions import UserError
 from ...infrastructure import attachment_serving, html_safety, mime, raw_cache
 from ...infrastructure.providers.base import ProviderError
 from ...infrastructure.providers.http_api import GrantRevoked
-from . import connections
+from . import connections, oauth_config
 
 DEFAULT_RETENTION_DAYS = 30
 CACHE_PARAM = "maildesk.cache_retention_days"
@@ -98,7 +98,7 @@ def _fetch_body(row):
             "This message cannot be opened until the mailbox is signed in again: %(service)s no "
             "longer lets MailDesk in. Messages opened before stay readable; anyone with access "
             "to the mailbox can sign it in again from its form.",
-            service="Google" if account.provider == "gmail" else "Microsoft")) from None
+            service=oauth_config.service_of(account))) from None
     except ProviderError as exc:
         raise UserError(env._(
             "This message cannot be opened right now: %(words)s. The list is kept; try again in "

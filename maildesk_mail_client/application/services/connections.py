@@ -97,7 +97,7 @@ def tokens_committed(provider):
 def _signed_out(account):
     return UserError(account.env._(
         "Mailbox %s is not signed in: open it and use \"Sign in with %s\".", account.display_name,
-        "Google" if account.provider == "gmail" else "Microsoft"))
+        oauth_config.service_of(account)))
 
 
 def _signed_in(account, prefix):

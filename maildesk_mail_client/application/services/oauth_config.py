@@ -38,6 +38,14 @@ GRAPH_BASE_URL_PARAM = PREFIX + "graph_base_url"
 # seed 003 lets only Mailbox Admins create mailboxes; the administrator may open it).
 USERS_CONNECT_OWN_PARAM = PREFIX + "users_connect_own_mailboxes"
 
+SERVICES = {"gmail": "Google", "outlook": "Microsoft"}  # who signs a mailbox of each provider in
+
+
+def service_of(account):
+    """"Google" or "Microsoft" for a mailbox that signs in; else "The mail server"."""
+    return SERVICES.get(account.provider) or account.env._("The mail server")
+
+
 CALLBACK_PATHS = {"gmail": "/maildesk/oauth/google/callback",
                   "outlook": "/maildesk/oauth/microsoft/callback"}
 

@@ -37,7 +37,7 @@ _logger = logging.getLogger(__name__)
 # route segment <-> account provider
 ROUTE_PROVIDERS = {"google": "gmail", "microsoft": "outlook"}
 ROUTE_OF = {provider: route for route, provider in ROUTE_PROVIDERS.items()}
-LABELS = {"gmail": "Google", "outlook": "Microsoft"}
+LABELS = oauth_config.SERVICES
 _SECRET_CONTEXT = b"maildesk-oauth-state-secret\x00"
 # What a callback may carry; anything else a browser sends is dropped.
 CALLBACK_FIELDS = ("code", "state", "session_state", "client_info", "error", "error_description")

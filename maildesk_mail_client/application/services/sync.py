@@ -61,7 +61,16 @@ from ...infrastructure.providers.base import (
     ServerUnreachable,
 )
 from ...infrastructure.providers.http_api import GrantRevoked, Throttled
-from . import backoff, connections, cursor_sync, folder_mirror, index_writer, live, state_changes
+from . import (
+    backoff,
+    connections,
+    cursor_sync,
+    folder_mirror,
+    index_writer,
+    live,
+    oauth_config,
+    state_changes,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -129,11 +138,12 @@ def sync_now(accounts):
         return "warning", env._(
             "%(service)s no longer lets MailDesk into this mailbox (the access was revoked or has "
             "expired). Open the mailbox and sign in again; nothing already shown is lost.",
-            service=_service(account))
+            service=oauth_config.service_of(account))
     if not connections.is_connected(account):
         if account.provider != "imap":
-            return "warning", env._("This mailbox is not signed in yet: open it and use \"Sign in "
-                                    "with %s\", then MailDesk synchronises it.", _service(account))
+            return "warning", env._(
+                "This mailbox is not signed in yet: open it and use \"Sign in with %s\", then "
+                "MailDesk synchronises it.", oauth_config.service_of(account))
         return "warning", env._("This mailbox has no incoming server yet: a Mailbox Admin sets "
                                 "one on the Server tab, then MailDesk synchronises it.")
     now = fields.Datetime.now()
@@ -149,10 +159,6 @@ def sync_now(accounts):
             "until %(time)s; the result shows here within a minute.",
             problem=problem, time=_local_time(account, account.backoff_until))
     return "info", env._("MailDesk synchronises this mailbox within a minute.")
-
-
-def _service(account):
-    return {"gmail": "Google", "outlook": "Microsoft"}.get(account.provider, account.env._("The mail server"))
 
 
 def _local_time(record, when):
@@ -339,13 +345,13 @@ class _Run:
             self._failed("reauth_required", self.env._(
                 "%(service)s no longer lets MailDesk into this mailbox: %(words)s. Everything "
                 "already shown stays; open the mailbox and sign in again to continue.",
-                service=_service(account), words=_words(exc)))
+                service=oauth_config.service_of(account), words=_words(exc)))
         except AuthenticationFailed as exc:
             if account.provider != "imap":
                 self._failed("auth_failed", self.env._(
                     "%(service)s refused MailDesk's sign-in: %(words)s. Sign in again on the "
                     "mailbox; if that fails too, a Mailbox Admin checks the client id and secret "
-                    "in Settings › MailDesk.", service=_service(account), words=_words(exc)))
+                    "in Settings › MailDesk.", service=oauth_config.service_of(account), words=_words(exc)))
             else:
                 self._failed("auth_failed", self.env._(
                     "The mail server refused the sign-in: %(words)s. Check the username and "
@@ -353,7 +359,7 @@ class _Run:
         except Throttled as exc:
             self._failed("unreachable", at_least=getattr(exc, "retry_after", None), message=self.env._(
                 "%(service)s asked MailDesk to slow down: %(words)s. Everything indexed so far is "
-                "kept; MailDesk goes on later.", service=_service(account), words=_words(exc)))
+                "kept; MailDesk goes on later.", service=oauth_config.service_of(account), words=_words(exc)))
         except ServerUnreachable as exc:
             self._failed("unreachable", self.env._(
                 "The mail server could not be reached: %(words)s. MailDesk will try again.",

@@ -121,6 +121,26 @@ def ca_environment(monkeypatch):
     return ca_file
 
 
+def trust_everywhere(ca_file=None):
+    """The same as ``ca_environment``, outside pytest (Odoo tests, benchmarks): returns the
+    function that puts everything back."""
+    ca_file = ca_file or certificate_authority().ca_file
+    saved = {name: os.environ.get(name) for name in CA_VARIABLES}
+    saved_httplib2 = httplib2.CA_CERTS
+    for name in CA_VARIABLES:
+        os.environ[name] = ca_file
+    httplib2.CA_CERTS = ca_file
+
+    def restore():
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        httplib2.CA_CERTS = saved_httplib2
+    return restore
+
+
 def trusted(monkeypatch, standin):
     """Start ``standin`` with the CA trusted; for module-scoped fixtures (``yield from``)."""
     ca_environment(monkeypatch)
