@@ -1,0 +1,15 @@
+from . import (
+    mailbox_account,
+    mailbox_signature,
+    mailbox_sync_ai,
+    mailbox_sync_pro,
+    maildesk_ai_attachment_extract,
+    maildesk_ai_conversation,
+    maildesk_ai_conversation_message,
+    maildesk_ai_job,
+    maildesk_ai_message_insight,
+    maildesk_ai_provider,
+    maildesk_ai_thread_insight,
+    maildesk_email_link,
+    maildesk_update_queue,
+)

@@ -1,0 +1,57 @@
+from odoo import api, fields, models
+
+PROVIDER_KINDS = [
+    ("openai", "OpenAI"),
+    ("azure", "Azure OpenAI"),
+    ("gemini", "Google Gemini (OpenAI-compatible endpoint)"),
+    ("anthropic", "Anthropic (OpenAI-compatible endpoint)"),
+    ("grok", "xAI Grok"),
+    ("deepseek", "DeepSeek"),
+    ("custom", "Other OpenAI-compatible server (vLLM, Ollama, LM Studio, llama.cpp)"),
+]
+DEFAULT_BASE_URLS = {
+    "openai": "https://api.openai.com/v1",
+    "gemini": "https://generativelanguage.googleapis.com/v1beta/openai",
+    "anthropic": "https://api.anthropic.com/v1",
+    "grok": "https://api.x.ai/v1",
+    "deepseek": "https://api.deepseek.com/v1",
+}
+
+
+def key_parameter(provider_id):
+    """The ir.config_parameter that holds a provider's API key (never a field on a row)."""
+    return f"maildesk.ai.provider.{provider_id}.api_key"
+
+
+class MaildeskAiProvider(models.Model):
+    _name = "maildesk.ai.provider"
+    _description = "MailDesk AI Provider"
+    _order = "is_active desc, sequence, id"
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    kind = fields.Selection(PROVIDER_KINDS, required=True, default="openai")
+    base_url = fields.Char("Base URL", required=True, default=DEFAULT_BASE_URLS["openai"],
+                           help="The address that ends before /chat/completions.")
+    model = fields.Char(required=True, help="The model name the server expects, e.g. gpt-4o-mini.")
+    api_version = fields.Char("API Version", help="Azure OpenAI only, e.g. 2024-10-21.")
+    is_active = fields.Boolean("Active", readonly=True, copy=False,
+                               help="The one provider every AI feature uses.")
+    timeout_seconds = fields.Integer("Timeout (seconds)", default=60)
+    max_retries = fields.Integer("Retries", default=2)
+    output_mode = fields.Selection(
+        [("auto", "Find out"), ("json_schema", "JSON schema"), ("json_object", "JSON object"),
+         ("prompt", "Instructions only")], default="auto", required=True,
+        help="How the server is asked for structured answers; found out on first use.")
+    key_is_set = fields.Boolean("API Key Set", compute="_compute_key_is_set")
+    last_test_at = fields.Datetime("Last Tested", readonly=True, copy=False)
+    last_test_ok = fields.Boolean("Last Test Passed", readonly=True, copy=False)
+    last_test_message = fields.Char("Last Test Result", readonly=True, copy=False)
+
+    _one_active = models.UniqueIndex("(is_active) WHERE is_active", "Only one AI provider can be active.")
+
+    @api.depends_context("uid")
+    def _compute_key_is_set(self):
+        params = self.env["ir.config_parameter"].sudo()
+        for provider in self:
+            provider.key_is_set = bool(provider.id and params.get_param(key_parameter(provider.id)))

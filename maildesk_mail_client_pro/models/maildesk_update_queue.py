@@ -1,0 +1,38 @@
+from odoo import fields, models
+
+QUEUE_ACTIONS = [
+    ("send_later", "Send later"),
+    ("snooze", "Snooze"),
+    ("bulk_change", "Bulk change"),
+    ("cancel", "Cancel an earlier entry"),
+]
+QUEUE_STATES = [
+    ("pending", "Pending"),
+    ("running", "Running"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class MaildeskUpdateQueue(models.Model):
+    """Outbound changes a cron applies later. Users only create entries (seed 003 §4.2: no
+    read, no write, no unlink), a cancellation is an entry of its own, and nobody deletes one."""
+    _name = "maildesk.update_queue"
+    _description = "MailDesk Outbound Update Queue"
+    _order = "scheduled_at, id"
+
+    account_id = fields.Many2one("mailbox.account", required=True, ondelete="cascade", index=True)
+    user_id = fields.Many2one("res.users", "Requested By", required=True, ondelete="cascade",
+                              default=lambda self: self.env.user, index=True)
+    action = fields.Selection(QUEUE_ACTIONS, required=True)
+    scheduled_at = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+    draft_id = fields.Many2one("maildesk.draft", ondelete="set null")
+    index_ids = fields.Many2many("maildesk.message_index", string="Messages")
+    payload = fields.Json(help="What to do: the change of a bulk entry, its filters, the count.")
+    cancels_id = fields.Many2one("maildesk.update_queue", "Cancels", ondelete="restrict")
+    state = fields.Selection(QUEUE_STATES, default="pending", required=True, index=True)
+    attempts = fields.Integer()
+    done_count = fields.Integer(help="Messages already changed (a bulk entry goes in chunks).")
+    applied_at = fields.Datetime()
+    error_message = fields.Text()

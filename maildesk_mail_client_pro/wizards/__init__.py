@@ -1,0 +1,1 @@
+from . import mailbox_signature_wizard, maildesk_account_remove_wizard, maildesk_ai_set_key_wizard
