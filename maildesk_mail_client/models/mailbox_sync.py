@@ -3,6 +3,7 @@ import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import is_html_empty
 
 from ..application.services import (
     bodies,
@@ -375,6 +376,17 @@ class MailboxSync(models.AbstractModel):
     @api.model
     def send_status(self, draft_id):
         return sending.send_status(self._draft(draft_id))
+
+    @api.model
+    def composer_signatures(self, account_id):
+        """The signatures the user may put into mail from this mailbox, and the one to start
+        with: {signatures: [{id, name, html}], default_id}. Basic has the mailbox's own
+        signature; Pro adds the user's and the mailbox's shared ones."""
+        account = mailbox_access.require_account(self.env, account_id)
+        if is_html_empty(account.signature):
+            return {"signatures": [], "default_id": False}
+        return {"signatures": [{"id": "account", "name": account.name, "html": account.signature}],
+                "default_id": "account"}
 
     @api.model
     def prepare_reply(self, index_id, reply_all=False):

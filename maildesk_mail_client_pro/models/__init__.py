@@ -12,4 +12,5 @@ from . import (
     maildesk_ai_thread_insight,
     maildesk_email_link,
     maildesk_update_queue,
+    res_config_settings,
 )
