@@ -37,9 +37,9 @@ def acl_rows():
         return list(csv.DictReader(handle))
 
 
-def declared_models():
+def declared_models(addon=ADDON):
     names = set()
-    for path in list((ADDON / "models").glob("*.py")) + list((ADDON / "wizards").glob("*.py")):
+    for path in list((addon / "models").glob("*.py")) + list((addon / "wizards").glob("*.py")):
         names.update(re.findall(r'^\s+_name = "([\w.]+)"', path.read_text(), re.M))
     return names
 
