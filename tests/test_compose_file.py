@@ -198,3 +198,23 @@ def test_tests_service_runs_the_odoo_suite_and_returns_its_status(services):
     assert re.search(r"status=\$\$\?.*exit \$\$status", command), "the test status is not returned"
     requirements = _host_path(tests, "/opt/maildesk/requirements-test.txt")
     assert requirements and requirements.is_file()
+
+
+def test_the_ai_profile_is_optional_and_makes_a_local_model_the_active_provider(services):
+    """`docker compose --profile ai up`: a local OpenAI-compatible server and a provider on it,
+    so a newcomer tries Ask AI without a key; a plain `up` starts neither."""
+    assert services["ai"].get("profiles") == ["ai"]
+    assert services["ai-init"].get("profiles") == ["ai"]
+    assert "ollama serve" in " ".join(services["ai"]["command"])
+    environment = services["ai-init"]["environment"]
+    assert environment["MAILDESK_DEMO_AI_URL"] == "http://ai:11434/v1"
+    assert environment["MAILDESK_DEMO_AI_MODEL"] in " ".join(services["ai"]["command"])
+    script = ROOT / "docker" / "demo_ai.py"
+    tree = ast.parse(script.read_text())
+    keys = {k.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
+            for k in node.keys if isinstance(k, ast.Constant)}
+    provider = (ROOT / "maildesk_mail_client_pro/models/maildesk_ai_provider.py").read_text()
+    for key in keys | {"is_active"}:
+        assert re.search(rf"^\s+{key} = fields\.", provider, re.M), f"no field maildesk.ai.provider.{key}"
+    init = " ".join(services["init"]["command"])
+    assert "-i maildesk_mail_client,maildesk_mail_client_pro" in init
