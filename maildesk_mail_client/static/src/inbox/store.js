@@ -241,8 +241,13 @@ export class InboxStore {
         return this.state.cursor >= 0 ? this.rowAt(this.state.cursor) : null;
     }
 
-    openComposer({ mode = "new", indexId = null, draftId = null } = {}) {
-        this.state.composer = { mode, indexId, draftId, key: Date.now() + Math.random() };
+    /**
+     * Open the composer. `body` is where the user writes (a plain string is text and gets
+     * escaped; markup() is HTML), the recipients and quote still come from the server;
+     * `notice` is shown above the editor (e.g. who wrote that text).
+     */
+    openComposer({ mode = "new", indexId = null, draftId = null, body = null, notice = "" } = {}) {
+        this.state.composer = { mode, indexId, draftId, body, notice, key: Date.now() + Math.random() };
     }
 
     closeComposer() {

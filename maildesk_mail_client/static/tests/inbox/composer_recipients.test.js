@@ -19,7 +19,6 @@ function chips(field = "to") {
 }
 
 function composerFakes(handlers = {}) {
-    onRpc("mailbox.account", "read", () => [{ id: 1, signature: false }]);
     return fakeMailboxSync({
         handlers: {
             save_draft: () => 77,

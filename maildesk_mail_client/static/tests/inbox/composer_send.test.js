@@ -21,9 +21,12 @@ const REPLY = {
 };
 
 function composerFakes(handlers = {}) {
-    onRpc("mailbox.account", "read", () => [{ id: 1, signature: "<p>Support team</p>" }]);
     return fakeMailboxSync({
         handlers: {
+            composer_signatures: () => ({
+                signatures: [{ id: "account", name: "Support", html: "<p>Support team</p>", is_shared: true }],
+                default_id: "account",
+            }),
             prepare_reply: () => REPLY,
             save_draft: () => 77,
             send_email: () => ({ draft_id: 77, state: "queued", send_after: false }),
@@ -124,8 +127,7 @@ test("traffic cop: new messages since the reply was started are confirmed first"
 });
 
 test("the draft is saved as you type, with the composer's token", async () => {
-    const { calls } = composerFakes();
-    onRpc("mailbox.account", "read", () => [{ id: 1, signature: false }]);
+    const { calls } = composerFakes({ composer_signatures: () => ({ signatures: [], default_id: false }) });
     await mountPart(Composer, { composer: { mode: "new" }, route: { accountId: 1 } });
     await waitFor(".o_maildesk_subject");
     await click(".o_maildesk_subject");

@@ -84,7 +84,8 @@ test("reply, reply all and forward open the composer on the message; archive act
     await waitFor(".o_maildesk_reading_toolbar");
     await click(".o_maildesk_reading_toolbar button[data-action='reply_all']");
     await settle();
-    expect(store.state.composer).toEqual({ mode: "reply_all", indexId: 1, draftId: null, key: store.state.composer.key });
+    expect(store.state.composer).toEqual({ mode: "reply_all", indexId: 1, draftId: null, body: null, notice: "",
+                                           key: store.state.composer.key });
     await click(".o_maildesk_message[data-id='1'] button[data-action='forward']");
     await settle();
     expect(store.state.composer.mode).toBe("forward");

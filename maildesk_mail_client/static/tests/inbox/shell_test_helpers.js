@@ -99,6 +99,7 @@ export function fakeMailboxSync({ total = 30, handlers = {} } = {}) {
         get_message: ({ index_id }) => ({ ...makeRow(index_id), body_html: "", body_text: "", attachments: [] }),
         get_thread: ({ index_id }) => ({ thread_id: `t${index_id}`, messages: [makeRow(index_id)] }),
         get_inbox_settings: () => ({ undo_send_seconds: 10, remote_images_default: false }),
+        composer_signatures: () => ({ signatures: [], default_id: false }),
         ...handlers,
     };
     for (const [method, fake] of Object.entries(fakes)) {

@@ -9,6 +9,7 @@ import { MAIN_PLUGINS } from "@html_editor/plugin_sets";
 import { humanSize } from "@web/core/utils/binary";
 import { RecipientsField } from "./recipients_field";
 import { formatAddress, isValidEmail, parseAddressList } from "./addresses";
+import { composerToolApi, composerTools, contentToHtml } from "./composer_tools";
 
 /** Drafts are saved this long after the last change. */
 export const AUTOSAVE_DELAY_MS = 1500;
@@ -90,11 +91,15 @@ export class ComposerWindow extends Component {
             status: null,
             undoUntil: null,
             minimized: false,
+            notice: this.props.request.notice || "", // e.g. who wrote the starting text
+            signatures: [], // composer_signatures of the mailbox sending
+            signatureId: false,
         });
         this.clientToken = null;
         this.references = {}; // reply_to_index_id, reply_to_message_id, forward_of_index_id
         this.initialBody = "";
-        this.signatures = {}; // account id -> html
+        this.signaturesByAccount = {}; // account id -> composer_signatures answer
+        this.toolApi = composerToolApi(this);
         this.undoSeconds = DEFAULT_UNDO_SECONDS;
         this.dirty = false;
         this.saveChain = Promise.resolve();
@@ -148,11 +153,13 @@ export class ComposerWindow extends Component {
         }
         state.attachments = await this.startingAttachments(values);
         const body = values.body_html || "";
+        await this.useSignaturesOf(state.accountId);
         if (mode === "draft") {
             this.initialBody = body;
         } else {
-            const signature = await this.signatureBlock(state.accountId);
-            this.initialBody = `<p><br></p>${signature}${body}`;
+            // A text the caller brought (store.openComposer({body})) goes where the user writes.
+            const start = this.props.request.body ? contentToHtml(this.props.request.body) : "<p><br></p>";
+            this.initialBody = `${start}${this.signatureBlock()}${body}`;
         }
         state.ready = true;
     }
@@ -211,23 +218,52 @@ export class ComposerWindow extends Component {
     }
 
     /**
-     * The mailbox's signature (mailbox.account.signature, sanitised HTML), in a block the
-     * composer can swap when another mailbox is chosen.
+     * The signatures the server offers for a mailbox (composer_signatures: sanitised HTML), the
+     * mailbox's default chosen.
      */
-    async signatureBlock(accountId) {
-        if (!accountId) {
-            return "";
-        }
-        if (!(accountId in this.signatures)) {
-            try {
-                const [account] = await this.orm.read("mailbox.account", [accountId], ["signature"]);
-                this.signatures[accountId] = account?.signature || "";
-            } catch {
-                this.signatures[accountId] = "";
+    async useSignaturesOf(accountId) {
+        let answer = { signatures: [], default_id: false };
+        if (accountId) {
+            if (!(accountId in this.signaturesByAccount)) {
+                try {
+                    this.signaturesByAccount[accountId] = await this.store.rpc("composer_signatures", { account_id: accountId });
+                } catch {
+                    this.signaturesByAccount[accountId] = answer; // written without a signature
+                }
             }
+            answer = this.signaturesByAccount[accountId] || answer;
         }
-        const signature = this.signatures[accountId];
-        return signature ? `<div class="${SIGNATURE_CLASS}"><p>-- </p>${signature}</div>` : "";
+        const signatures = answer.signatures || [];
+        this.state.signatures = signatures;
+        const byDefault = signatures.find((sig) => sig.id === answer.default_id);
+        this.state.signatureId = byDefault ? byDefault.id : false;
+    }
+
+    get chosenSignature() {
+        return this.state.signatures.find((sig) => sig.id === this.state.signatureId) || null;
+    }
+
+    /** The chosen signature in a block the composer can swap when another one is chosen. */
+    signatureBlock() {
+        const html = this.chosenSignature?.html;
+        return html ? `<div class="${SIGNATURE_CLASS}"><p>-- </p>${html}</div>` : "";
+    }
+
+    signatureLabel(signature) {
+        return signature.is_shared ? _t("%s (shared)", signature.name) : signature.name;
+    }
+
+    onSignatureChange(ev) {
+        const value = ev.target.value;
+        const chosen = this.state.signatures.find((sig) => String(sig.id) === value);
+        this.state.signatureId = chosen ? chosen.id : false;
+        this.swapSignature();
+        this.changed();
+    }
+
+    /** Components of other addons in the footer (registry maildesk.composer.tools). */
+    get tools() {
+        return composerTools.getEntries();
     }
 
     get title() {
@@ -338,13 +374,14 @@ export class ComposerWindow extends Component {
         const previous = this.state.accountId;
         this.state.accountId = Number(ev.target.value) || false;
         if (previous !== this.state.accountId) {
-            await this.swapSignature();
+            await this.useSignaturesOf(this.state.accountId);
+            this.swapSignature();
             this.changed();
         }
     }
 
-    async swapSignature() {
-        const block = await this.signatureBlock(this.state.accountId);
+    swapSignature() {
+        const block = this.signatureBlock();
         const editable = this.editor?.editable;
         if (!editable) {
             return;
@@ -361,6 +398,43 @@ export class ComposerWindow extends Component {
             editable.insertBefore(holder.firstChild, quote || null);
         }
         this.editor.shared?.history?.addStep();
+    }
+
+    // -- what composer tools change -------------------------------------------------------------------
+    /** Content (see contentToHtml) at the top, above the signature and the quoted message. */
+    insertContent(content) {
+        const editable = this.editor?.editable;
+        if (!editable) {
+            return;
+        }
+        const holder = document.createElement("template"); // inert until inserted
+        holder.innerHTML = contentToHtml(content);
+        const before = editable.firstChild;
+        for (const node of [...holder.content.childNodes]) {
+            editable.insertBefore(node, before);
+        }
+        this.editor.shared?.history?.addStep();
+        this.changed();
+    }
+
+    replaceBody(content) {
+        const editable = this.editor?.editable;
+        if (!editable) {
+            return;
+        }
+        editable.innerHTML = contentToHtml(content);
+        this.editor.shared?.history?.addStep();
+        this.changed();
+    }
+
+    /** A tool took the message on (e.g. scheduled it): nothing is left to save here. */
+    handedOver(message) {
+        this.autosave.cancel?.();
+        this.dirty = false;
+        if (message) {
+            this.store.notify(message, "success");
+        }
+        this.finish();
     }
 
     // -- drafts ------------------------------------------------------------------------------------------
@@ -458,31 +532,42 @@ export class ComposerWindow extends Component {
     }
 
     // -- sending -----------------------------------------------------------------------------------------
-    async send({ confirmUnseen = false, resendUncertain = false } = {}) {
+    /**
+     * The checks a message passes before it may go (uploads done, valid recipients), then the
+     * draft saved: {draft_id}, the values send_email takes; null with the reason shown if not.
+     */
+    async readyToSend() {
         const state = this.state;
         if (state.phase !== "edit") {
-            return;
+            return null;
         }
         state.error = null;
         if (state.uploading) {
             state.error = _t("Wait until the attachments are uploaded.");
-            return;
+            return null;
         }
         const invalid = this.invalidRecipients;
         if (invalid.length) {
             state.error = _t("These addresses are not valid: %s. Correct them and send again.",
                 invalid.map((r) => r.email || r.name).join(", "));
-            return;
+            return null;
         }
         if (!this.allRecipients.length) {
             state.error = _t("Add at least one recipient.");
-            return;
+            return null;
         }
         this.autosave.cancel?.();
         const draftId = await this.save({ force: true });
-        if (!draftId) {
+        return draftId ? { draft_id: draftId } : null;
+    }
+
+    async send({ confirmUnseen = false, resendUncertain = false } = {}) {
+        const state = this.state;
+        const ready = await this.readyToSend();
+        if (!ready) {
             return;
         }
+        const draftId = ready.draft_id;
         state.phase = "sending";
         let answer;
         try {

@@ -3,6 +3,7 @@ import { _t } from "@web/core/l10n/translation";
 import { deserializeDateTime } from "@web/core/l10n/dates";
 import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
+import { draftsViewSections } from "./extensions";
 
 /** Drafts written in MailDesk that are not on their way yet (failed ones wait for the user). */
 const OPEN_STATES = ["draft", "failed", "uncertain"];
@@ -45,6 +46,11 @@ export class DraftsList extends Component {
             this.state.drafts = [];
         }
         this.state.loaded = true;
+    }
+
+    /** What other addons show under the drafts (registry maildesk.drafts_view.sections). */
+    get sections() {
+        return draftsViewSections.getEntries();
     }
 
     open(draft) {

@@ -7,6 +7,7 @@ import { MessageBody } from "./message_body";
 import { DraftsList } from "./drafts_list";
 import { flattenFolders } from "../store";
 import { attachmentFiles, fileIcon, formatSize } from "./attachments";
+import { readingPaneActions, readingPanePanels } from "./extensions";
 
 /** Presence is told again this often while a conversation is open (the server forgets after 90 s). */
 export const PRESENCE_INTERVAL_MS = 30000;
@@ -39,6 +40,7 @@ export class ReadingPane extends Component {
             bodyError: {},
             remoteAllowed: {},
             others: [],
+            loadedId: null, // the open id whose conversation state.messages holds
         });
         this.loadSeq = 0;
         this.fileViewer = useFileViewer();
@@ -75,7 +77,7 @@ export class ReadingPane extends Component {
         const state = this.state;
         Object.assign(state, {
             error: null, messages: [], expanded: {}, bodies: {}, bodyLoading: {}, bodyError: {},
-            remoteAllowed: {}, others: [], threadId: null, loading: Boolean(openId),
+            remoteAllowed: {}, others: [], threadId: null, loading: Boolean(openId), loadedId: null,
         });
         if (!openId) {
             return;
@@ -119,6 +121,7 @@ export class ReadingPane extends Component {
         }
         state.expanded = expanded;
         state.loading = false;
+        state.loadedId = openId;
         this.pingPresence();
         await Promise.all(
             Object.keys(expanded).map((id) => this.loadBody(Number(id), { seq }))
@@ -165,6 +168,31 @@ export class ReadingPane extends Component {
     }
 
     // -- what the template shows -------------------------------------------------------------------------
+    /** Components other addons put under the subject and in the toolbar (./extensions.js). */
+    get panels() {
+        return readingPanePanels.getEntries();
+    }
+
+    get toolbarActions() {
+        return readingPaneActions.getEntries();
+    }
+
+    /** Extensions are mounted once the open conversation is loaded, not on the previous one. */
+    get extensionsShown() {
+        return Boolean(this.openMessage) && this.state.loadedId === this.storeState.openMessageId;
+    }
+
+    get extensionProps() {
+        const open = this.openMessage;
+        return {
+            store: this.store,
+            messages: this.state.messages,
+            openMessage: open,
+            accountId: open?.account_id || false,
+            bodies: this.state.bodies,
+        };
+    }
+
     get openMessage() {
         return this.messageById(this.storeState.openMessageId) || this.state.messages.at(-1) || null;
     }
