@@ -58,6 +58,7 @@ _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U0001d173-\U0001d17a]"
 )
+_TAG_RUN = re.compile("[\U000e0020-\U000e007e]+")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _JOINERS = "\u200c\u200d"
 
@@ -97,6 +98,11 @@ def _benign(text, index):
     char = text[index]
     if "\ufe00" <= char <= "\ufe0f":
         return True
+    if "\U000e0020" <= char <= "\U000e007f":  # tags spell a flag only after the black flag 🏴
+        start = index
+        while start > 0 and "\U000e0020" <= text[start - 1] <= "\U000e007f":
+            start -= 1
+        return start > 0 and text[start - 1] == "\U0001f3f4"
     if char not in _JOINERS or index == 0:
         return False
     before = unicodedata.category(text[index - 1])
@@ -115,6 +121,14 @@ def strip_invisible(text):
     found = any(not _benign(text, m.start()) for m in _INVISIBLE.finditer(text))
     text = _CONTROL.sub("", _INVISIBLE.sub("", text))
     return unicodedata.normalize("NFKC", text), found
+
+
+def smuggled_text(text):
+    """ASCII written in Unicode tag characters (invisible everywhere, read by models): the runs
+    of it, decoded. A flag's own tags (🏴 + letters) are no message."""
+    runs = _TAG_RUN.findall(text or "")
+    return [decoded for decoded in ("".join(chr(ord(c) - 0xE0000) for c in run) for run in runs)
+            if len(decoded.strip()) > 7]
 
 
 def tidy(text):
@@ -493,12 +507,13 @@ def visible_text(html, plain=None, *, limit=4000, strip_quotes=True):
         raw, groups = walk.text_of(walk.visible), [walk.text_of(pieces) for pieces in walk.groups]
     else:
         raw = plain or ""
+    smuggled = smuggled_text(raw)  # read before the tag characters go
     text, invisible_found = strip_invisible(raw)
     text = tidy(text)
     if strip_quotes:
         text = strip_plain_quotes(text).strip()
     hidden_pieces = [tidy(strip_invisible(piece)[0]) for piece in groups]
-    hidden_pieces = [piece for piece in hidden_pieces if re.search(r"\w", piece)]
+    hidden_pieces = [piece for piece in hidden_pieces + smuggled if re.search(r"\w", piece)]
     truncated = len(text) > limit
     if truncated:
         cut = text.rfind(" ", max(limit - 200, 0), limit)

@@ -126,6 +126,9 @@ AI_INSTRUCTION_PATTERNS = [re.compile(p, re.I) for p in (
     r"\b(do not|don't|never)\s+(flag|report|warn)\b.{0,40}\b(user|phishing|suspicious|recipient)",
     r"\b(reveal|print|output|repeat|show)\b.{0,30}\b(system prompt|your instructions|your prompt|"
     r"secret code|canary|hidden code)",
+    r"\b(append|add|include|insert|put|write)\b.{0,120}\b(to|in|into|at the end of)\s+your\s+(answer|"
+    r"response|summary|reply|output)\b",
+    r"!\[[^\]\n]{0,100}\]\(\s*https?://",  # a Markdown image: bait for a model to load a URL
 )]
 
 
