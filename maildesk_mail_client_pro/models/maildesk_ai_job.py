@@ -18,7 +18,8 @@ JOB_STATES = [
 
 class MaildeskAiJob(models.Model):
     """One AI request: queued by the user's action, run by service code (de-duplicated,
-    leased, retried), its output stored in an insight, never the mail it read."""
+    leased, retried), its output stored in an insight, never the mail it read. The cron that
+    runs queued jobs is mailbox.sync's (_cron_run_ai_jobs): ai_guard reads this module."""
     _name = "maildesk.ai.job"
     _description = "MailDesk AI Job"
     _order = "id desc"
@@ -30,6 +31,8 @@ class MaildeskAiJob(models.Model):
     index_id = fields.Many2one("maildesk.message_index", "Message", ondelete="cascade")
     thread_key = fields.Char(index=True)
     conversation_id = fields.Many2one("maildesk.ai.conversation", ondelete="cascade")
+    question_id = fields.Many2one("maildesk.ai.conversation.message", ondelete="cascade",
+                                  help="The question an Ask AI job answers.")
     attachment_key = fields.Char(help="Which attachment of the message (attachment analysis).")
     dedup_key = fields.Char(index=True, help="Same key, same work: a second request joins the first.")
     state = fields.Selection(JOB_STATES, default="queued", required=True, index=True)
@@ -41,3 +44,9 @@ class MaildeskAiJob(models.Model):
     started_at = fields.Datetime()
     finished_at = fields.Datetime()
     result_ref = fields.Char(help="model,id of the output (insight, conversation message, extract).")
+    instructions = fields.Text(help="What the user asked for a draft (their words, never the mail's).")
+    source_hash = fields.Char(help="The messages as they were when asked; stored with the output.")
+
+    # Two requests for the same work while it is queued or running make one job: the second
+    # joins the first (ai_jobs.submit inserts with ON CONFLICT on this index).
+    _dedup_active = models.UniqueIndex("(dedup_key) WHERE state IN ('queued', 'running')")

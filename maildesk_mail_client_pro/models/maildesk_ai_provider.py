@@ -1,4 +1,8 @@
 from odoo import api, fields, models
+from odoo.addons.maildesk_mail_client.application.services import mailbox_access
+
+from ..application.services import ai_providers
+from ..application.services.ai_providers import key_parameter  # noqa: F401 (ai_guard reads it here)
 
 PROVIDER_KINDS = [
     ("openai", "OpenAI"),
@@ -16,11 +20,6 @@ DEFAULT_BASE_URLS = {
     "grok": "https://api.x.ai/v1",
     "deepseek": "https://api.deepseek.com/v1",
 }
-
-
-def key_parameter(provider_id):
-    """The ir.config_parameter that holds a provider's API key (never a field on a row)."""
-    return f"maildesk.ai.provider.{provider_id}.api_key"
 
 
 class MaildeskAiProvider(models.Model):
@@ -52,6 +51,38 @@ class MaildeskAiProvider(models.Model):
 
     @api.depends_context("uid")
     def _compute_key_is_set(self):
-        params = self.env["ir.config_parameter"].sudo()
         for provider in self:
-            provider.key_is_set = bool(provider.id and params.get_param(key_parameter(provider.id)))
+            provider.key_is_set = ai_providers.has_key(provider)
+
+    @api.onchange("kind")
+    def _onchange_kind(self):
+        if self.kind in DEFAULT_BASE_URLS and self.base_url in (*DEFAULT_BASE_URLS.values(), False):
+            self.base_url = DEFAULT_BASE_URLS[self.kind]
+
+    def unlink(self):
+        ai_providers.forget_keys(self)
+        return super().unlink()
+
+    def action_open_set_key(self):
+        self.ensure_one()
+        mailbox_access.require_admin(self.env)
+        return {
+            "type": "ir.actions.act_window", "name": self.env._("Set the API key of %s", self.name),
+            "res_model": "maildesk.ai.set.key.wizard", "view_mode": "form", "target": "new",
+            "context": {"default_provider_id": self.id},
+        }
+
+    def action_set_active(self):
+        ai_providers.set_active(self)
+        return True
+
+    def action_test_connection(self):
+        ok, message = ai_providers.test_connection(self)
+        return {
+            "type": "ir.actions.client", "tag": "display_notification",
+            "params": {"title": self.env._("Connection works") if ok else
+                       self.env._("Connection failed"),
+                       "message": message, "type": "success" if ok else "danger",
+                       "sticky": not ok,
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
