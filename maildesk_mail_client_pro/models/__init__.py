@@ -11,6 +11,7 @@ from . import (
     maildesk_ai_provider,
     maildesk_ai_thread_insight,
     maildesk_email_link,
+    maildesk_message_index,
     maildesk_update_queue,
     res_config_settings,
 )

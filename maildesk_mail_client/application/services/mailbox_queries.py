@@ -40,6 +40,16 @@ def visible_sql(alias):
                "AND %(a)s.pending_move_to_id IS NULL)", a=SQL.identifier(alias))
 
 
+def listed_sql(env, alias):
+    """The rows a list shows, on table ``alias``: the visible ones, less those an add-on holds
+    back for now through the index model's ``_maildesk_list_condition(alias)`` hook (an SQL
+    condition, or None). Pro holds snoozed messages back until they come back; Basic has no
+    hook, so its lists are exactly the visible rows."""
+    hook = getattr(env["maildesk.message_index"], "_maildesk_list_condition", None)
+    extra = hook(alias) if hook else None
+    return SQL("(%s AND %s)", visible_sql(alias), extra) if extra else visible_sql(alias)
+
+
 def unread_counts(env, folders):
     """{folder id: unread messages}, from the index, for folders the user can read."""
     if not folders:
@@ -47,7 +57,7 @@ def unread_counts(env, folders):
     Index = env["maildesk.message_index"]
     Index.flush_model()
     query = Index._search([("folder_id", "in", folders.ids), ("is_read", "!=", True)])
-    query.add_where(visible_sql(Index._table))
+    query.add_where(listed_sql(env, Index._table))
     query.groupby = SQL.identifier(Index._table, "folder_id")
     rows = env.execute_query(query.select(SQL.identifier(Index._table, "folder_id"),
                                           SQL("count(*)")))
@@ -135,7 +145,7 @@ def view_query(env, domain, order=None, threaded=False, sudo=False):
     # sudo: only for estimates (count), of folders the caller was checked to read.
     query = (Index.sudo() if sudo else Index)._search(
         domain, order=ORDERS.get(order, ORDERS["date_desc"]) if order else None)
-    query.add_where(visible_sql(Index._table))
+    query.add_where(listed_sql(env, Index._table))
     if threaded:
         query.add_where(_is_head(env, Index._table, domain))
     return query
@@ -150,7 +160,7 @@ def _is_head(env, alias, domain):
                           AND newer.thread_id = %(t)s.thread_id
                           AND (newer.sort_ts, newer.id) > (%(t)s.sort_ts, %(t)s.id)
                           AND %(visible)s %(same)s)""",
-        t=SQL.identifier(alias), visible=visible_sql("newer"), same=_same_filters(env, domain))
+        t=SQL.identifier(alias), visible=listed_sql(env, "newer"), same=_same_filters(env, domain))
 
 
 def _same_filters(env, domain):

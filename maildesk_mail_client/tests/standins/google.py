@@ -135,6 +135,7 @@ class GoogleStandIn(StandIn):
         self.throttle_status, self.retry_after = throttle_status, retry_after
         self.codes = {}  # code -> grant request
         self.refresh_tokens = {}  # refresh token -> {"user", "scope", "revoked"}
+        self.revoked = []  # tokens revoked at /revoke, as the client sent them, in order
         self.access_tokens = {}  # access token -> (user, expires at, refresh token)
         self.messages = {}  # gmail id -> Message
         self.history = []  # (history id, kind, message id, label ids)
@@ -346,12 +347,22 @@ class GoogleStandIn(StandIn):
         return answer
 
     def revoke_endpoint(self, request):
-        token = request.arg("token") or request.form().get("token")
+        """POST https://oauth2.googleapis.com/revoke with ``token`` (form or query): 200 {} when
+        revoked, 400 invalid_token for a token Google does not know (or no longer)."""
+        forced = self.take_forced()
+        if forced is not None:
+            return forced
+        token = given = request.arg("token") or request.form().get("token")
         with self.lock:
+            known = self.refresh_tokens.get(token)
+            if known is not None and known["revoked"]:
+                return Response(
+                    400, {"error": "invalid_token", "error_description": "Token expired or revoked"})
             if token in self.access_tokens:
                 token = self.access_tokens[token][2] or token
             if token not in self.refresh_tokens and token not in self.access_tokens:
                 return Response(400, {"error": "invalid_token", "error_description": "Bad Request"})
+            self.revoked.append(given)
             self._revoke(token)
         return Response(200, {})
 

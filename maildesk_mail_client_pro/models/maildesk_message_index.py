@@ -1,0 +1,28 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# The context key of the Snoozed view: the list shows only snoozed messages.
+SNOOZED_VIEW = "maildesk_snoozed_view"
+_SNOOZED_IDS = SQL("SELECT id FROM maildesk_message_index WHERE snoozed_until IS NOT NULL")
+
+
+class MaildeskMessageIndex(models.Model):
+    _inherit = "maildesk.message_index"
+
+    snoozed_until = fields.Datetime(
+        index="btree_not_null", readonly=True, copy=False,
+        help="Out of the lists until then; the update queue's cron brings it back, unread. "
+             "Written by the update queue only.")
+
+    @api.model
+    def _maildesk_list_condition(self, alias):
+        """Basic's list hook (mailbox_queries.listed_sql): snoozed messages stay out of the
+        lists, or are all the Snoozed view shows. Written on the few snoozed ids, and left
+        out while nothing is snoozed, so the inbox's index-only walks stay index-only."""
+        row_id = SQL.identifier(alias, "id")
+        if self.env.context.get(SNOOZED_VIEW):
+            return SQL("%s IN (%s)", row_id, _SNOOZED_IDS)
+        self.flush_model(["snoozed_until"])
+        if not self.env.execute_query(SQL("%s LIMIT 1", _SNOOZED_IDS)):
+            return None
+        return SQL("%s NOT IN (%s)", row_id, _SNOOZED_IDS)
