@@ -68,6 +68,16 @@ def test_text_a_reader_sees_is_kept_and_not_reported(html):
     assert clean.text == "Shown text" and not clean.hidden_found
 
 
+@pytest.mark.parametrize("html", [
+    f"<html><body><p>Dear Tom</p></body></html><p>{SECRET}</p>",
+    f"<html><body><p>Dear Tom</p></body><p>{SECRET}</p></html>",
+    f"<html><body><p>Dear Tom</p></body>{SECRET}</html>",
+])
+def test_text_outside_the_body_which_the_reader_drops_is_hidden_text(html):
+    clean = shown(html)
+    assert clean.text == "Dear Tom" and clean.hidden_found and SECRET in clean.hidden_text
+
+
 def test_what_no_reader_sees_is_left_out_without_being_a_signal():
     clean = shown("<html><head><title>Title</title><style>p{color:red}</style><script>alert(1)</script>"
                   "</head><body><!-- a comment --><p>Body</p><template>tpl</template><textarea>ta</textarea>"

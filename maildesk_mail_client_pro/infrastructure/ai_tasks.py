@@ -80,7 +80,7 @@ def _clean(text, limit):
     return tidy(strip_invisible(text or "")[0])[:limit]
 
 
-def _documents(messages):
+def thread_documents(messages):
     """(label, text) per message, newest kept: the oldest messages are left out until the
     thread fits THREAD_LIMIT (the newest is always kept)."""
     texts = []
@@ -116,14 +116,14 @@ def _run(client, task, documents, *, question=None, history=(), max_tokens=400, 
 
 
 def summarize(client, messages):
-    return _run(client, SUMMARY_TASK, _documents(messages))
+    return _run(client, SUMMARY_TASK, thread_documents(messages))
 
 
 def answer(client, messages, history, question):
     """The answer to ``question`` about the thread; ``history``: earlier (role, text) turns."""
     turns = [(role, _clean(text, HISTORY_TURN_LIMIT)) for role, text in history
              if role in ("user", "assistant")]
-    return _run(client, ANSWER_TASK, _documents(messages), question=_clean(question, QUESTION_LIMIT),
+    return _run(client, ANSWER_TASK, thread_documents(messages), question=_clean(question, QUESTION_LIMIT),
                 history=turns[-HISTORY_TURNS:])
 
 
@@ -132,7 +132,7 @@ def draft_reply(client, messages, *, author_name, instructions=""):
     author = _clean(author_name, NAME_LIMIT) or "the MailDesk user"
     instructions = _clean(instructions, INSTRUCTIONS_LIMIT)
     question = f"My instructions for the reply: {instructions}" if instructions else None
-    result = _run(client, DRAFT_TASK.format(author=author), _documents(messages), question=question,
+    result = _run(client, DRAFT_TASK.format(author=author), thread_documents(messages), question=question,
                   max_tokens=600, user_texts=(author,))
     result.text = _body_only(result.text)
     return result

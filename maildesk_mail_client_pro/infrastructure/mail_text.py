@@ -361,6 +361,12 @@ def parse_html(html):
         return None
 
 
+def after_document(html):
+    """The markup after the first ``</html>``: libxml2 drops it, browsers show it."""
+    end = re.search(r"</html\s*>", html or "", re.I)
+    return html[end.end():] if end else ""
+
+
 def _cut_quotes(root):
     for element in root.xpath(QUOTE_FROM_HERE_XPATH):
         parent = element.getparent()
@@ -398,9 +404,11 @@ class _Walk:
             return "\n\n" if PARAGRAPH in run else "\n" * max(1, run.count("\n"))
         return _BREAKS.sub(breaks, "".join(pieces))
 
-    def run(self, root):
-        start = _Context(None, DEFAULT_TEXT, DEFAULT_BACKGROUND, False)
-        stack = [("element", root, start, None)]
+    def run(self, root, hidden=False):
+        """Sort ``root``'s text (not its tail); ``hidden``: all of it is hidden from the reader."""
+        group = self._new_group() if hidden else None
+        start = _Context(group, DEFAULT_TEXT, DEFAULT_BACKGROUND, False)
+        stack = [("element", root, start, group)]
         while stack:
             kind, item, context, group = stack.pop()
             if kind == "text":
@@ -409,7 +417,8 @@ class _Walk:
             if kind == "words":
                 self.emit(re.sub(r"\s+", " ", item) if item else item, group)
                 continue
-            stack.append(("words", item.tail, None, group))
+            if item is not root:
+                stack.append(("words", item.tail, None, group))
             if not isinstance(item.tag, str):
                 continue
             tag = item.tag.lower()
@@ -503,7 +512,18 @@ def visible_text(html, plain=None, *, limit=4000, strip_quotes=True):
         if strip_quotes:
             _cut_quotes(root)
         walk = _Walk(root)
-        walk.run(root)
+        body = root.find("body")
+        walk.run(body if body is not None else root)
+        # what lies outside <body>, or after </html> (which the parser drops): no reader of
+        # MailDesk sees it, other mail programs may; hidden either way
+        for stray in root:
+            if stray is not body and isinstance(stray.tag, str) and stray.tag.lower() != "head":
+                walk.run(stray, hidden=True)
+        if body is not None and (body.tail or "").strip():
+            walk.emit(body.tail, walk._new_group())
+        after = parse_html(after_document(html))
+        if after is not None:
+            walk.run(after, hidden=True)
         raw, groups = walk.text_of(walk.visible), [walk.text_of(pieces) for pieces in walk.groups]
     else:
         raw = plain or ""
