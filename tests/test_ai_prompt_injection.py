@@ -256,6 +256,7 @@ def test_the_guard_keeps_what_the_sources_hold(output):
     ("![x](https://acme-logistics.com/orders) [portal](https://evil.example)", "portal [removed]"),
     ("<b>Bold</b> **strong** `code` # Heading", "Bold strong code # Heading"),
     ("Visit acme\u200b-logistics\u200b.evil.example", "Visit [removed]"),
+    ("Open 203.0.113.7/login or 203.0.113.7:8080.", "Open [removed] or [removed]."),
 ])
 def test_the_guard_removes_what_the_sources_do_not_hold_and_all_markup(output, guarded):
     assert guard_output(output, [SOURCE], "cnry00").text == guarded

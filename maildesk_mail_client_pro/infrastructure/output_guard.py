@@ -29,6 +29,7 @@ _FINDINGS = re.compile(
     r"|\bwww\.[^\s<>\"'`]+)"
     r"|(?P<email>[\w.+-]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r")+)"
     r"|(?P<domain>\b(?:" + _LABEL + r"\.)+(?:[^\W\d_]{2,24}|xn--[a-z0-9-]{2,59})\b(?:/[^\s<>\"'`]*)?)"
+    r"|(?P<ip>\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?:/[^\s<>\"'`]*)?)"
     r"|(?P<iban>\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b)"
     r"|(?P<phone>(?<![\w.,+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}(?:[ .\-/]\d{1,8}){1,6}(?!\w))"
     r"|(?P<number>\d+(?:[.,]\d+)*)",
@@ -39,6 +40,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TRAILING = ".,;:!?)]}'\""
 _DATE = re.compile(r"\d{1,4}([./])\d{1,2}\1\d{2,4}")
 MIN_PHONE_DIGITS = 7
+ADDRESS_KINDS = ("url", "email", "domain", "ip")  # findings looked up as written
 
 
 @dataclass
@@ -110,7 +112,7 @@ def _judge(match, sources):
     """The finding as it may stay, or None when it must go."""
     kind, value = match.lastgroup, match.group()
     core = value.rstrip(_TRAILING)
-    if kind in ("url", "email", "domain"):
+    if kind in ADDRESS_KINDS:
         return value if sources.has_text(core) else None
     if kind == "iban":
         return value if re.sub(r"\s", "", core).upper() in sources.compact else None
@@ -144,7 +146,7 @@ def guard_output(text, sources, canary):
         kept = _judge(match, known)
         value = match.group()
         # punctuation after a link ends the sentence, not the link
-        tail = value[len(value.rstrip(_TRAILING)):] if match.lastgroup in ("url", "domain", "email") else ""
+        tail = value[len(value.rstrip(_TRAILING)):] if match.lastgroup in ADDRESS_KINDS else ""
         if kept is None or REMOVED in kept:
             removed.append(value[:len(value) - len(tail)])
         return REMOVED + tail if kept is None else kept
