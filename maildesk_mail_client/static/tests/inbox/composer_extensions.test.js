@@ -1,8 +1,8 @@
 import { describe, expect, test } from "@odoo/hoot";
-import { click, edit, press, queryAll, select, waitFor } from "@odoo/hoot-dom";
+import { advanceTime, click, edit, press, queryAll, select, waitFor } from "@odoo/hoot-dom";
 import { Component, markup, xml } from "@odoo/owl";
 import { defineMailModels } from "@mail/../tests/mail_test_helpers";
-import { Composer } from "@maildesk_mail_client/inbox/composer/composer";
+import { AUTOSAVE_DELAY_MS, Composer } from "@maildesk_mail_client/inbox/composer/composer";
 import { composerTools, contentToHtml } from "@maildesk_mail_client/inbox/composer/composer_tools";
 import { callsTo, fakeMailboxSync } from "./shell_test_helpers";
 import { mountPart, settle } from "./reader_test_helpers";
@@ -77,8 +77,8 @@ test("one signature: no picker, the signature is simply there", async () => {
     expect(".o_maildesk_signature").toHaveText(/Support team/);
 });
 
-test("a reply opened with a body and a notice: the text is escaped, above signature and quote", async () => {
-    fakes();
+test("a reply opened with a body and a notice: the text is escaped, above signature and quote, and kept as a draft", async () => {
+    const { calls } = fakes();
     await openComposer({
         mode: "reply",
         indexId: 5,
@@ -95,6 +95,10 @@ test("a reply opened with a body and a notice: the text is escaped, above signat
     expect(html.indexOf("See you.")).toBeLessThan(html.indexOf("Rita, account manager"));
     expect(html.indexOf("Rita, account manager")).toBeLessThan(html.indexOf("Original words"));
     expect(window.__pwned).toBe(undefined);
+    // words the user did not type are saved all the same, without waiting for a change
+    await advanceTime(AUTOSAVE_DELAY_MS + 10);
+    await settle();
+    expect(callsTo(calls, "save_draft").at(-1).kwargs.body_html).toInclude("See you.");
 });
 
 test("contentToHtml: text is escaped into paragraphs, markup is taken as HTML", () => {

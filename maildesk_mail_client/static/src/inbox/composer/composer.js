@@ -162,6 +162,9 @@ export class ComposerWindow extends Component {
             this.initialBody = `${start}${this.signatureBlock()}${body}`;
         }
         state.ready = true;
+        if (this.props.request.body) {
+            this.changed(); // words the user did not type yet are kept as a draft all the same
+        }
     }
 
     async loadSettings() {

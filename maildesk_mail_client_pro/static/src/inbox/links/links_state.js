@@ -1,4 +1,4 @@
-import { reactive } from "@odoo/owl";
+import { reactive, toRaw } from "@odoo/owl";
 import { errorMessage } from "@maildesk_mail_client/inbox/store";
 
 const byStore = new WeakMap();
@@ -8,10 +8,12 @@ const byStore = new WeakMap();
  * the chips under the subject, so a new link shows at once: index id -> {links, error}.
  */
 export function linksState(store) {
-    if (!byStore.has(store)) {
-        byStore.set(store, reactive({}));
+    // each component sees the store through a proxy of its own: the raw store is the key
+    const key = toRaw(store);
+    if (!byStore.has(key)) {
+        byStore.set(key, reactive({}));
     }
-    return byStore.get(store);
+    return byStore.get(key);
 }
 
 export async function loadLinks(store, indexId) {
