@@ -87,7 +87,7 @@ def _insert(cr, uid, row):
         VALUES ({", ".join(f"%({name})s" for name in _JOB_COLUMNS)}, 'queued', 0, %(now)s,
                 %(uid)s, %(uid)s, %(now)s, %(now)s)
         ON CONFLICT (dedup_key) WHERE state IN ('queued', 'running') DO NOTHING
-        RETURNING id""", values)
+        RETURNING id""", values, log_exceptions=False)  # a twin's commit: submit looks again
     found = cr.fetchone()
     return found and found[0]
 
@@ -137,8 +137,8 @@ def _lease(registry, job_id, token, seconds):
                  WHERE id = %(id)s
                    AND ((state = 'queued' AND COALESCE(next_attempt_at, %(now)s) <= %(now)s)
                         OR (state = 'running' AND COALESCE(lease_until, %(now)s) < %(now)s))
-            """, {"id": job_id, "token": token, "now": now,
-                  "until": now + timedelta(seconds=seconds)})
+            """, {"id": job_id, "token": token, "now": now, "until": now + timedelta(seconds=seconds)},
+                log_exceptions=False)  # contention is an answer here, not an error to log
             return cr.rowcount == 1
     except _CONTENTION:
         return False
