@@ -43,7 +43,7 @@ def require_linkable(env, model):
 def search_records(env, model, term, limit=8):
     """[{id, name}] of the records of ``model`` the user may read whose name matches."""
     Model = require_linkable(env, model)
-    limit = max(1, min(int(limit or 8), MAX_FOUND))
+    limit = max(1, min(limit if isinstance(limit, int) else 8, MAX_FOUND))
     term = term[:MAX_TERM] if isinstance(term, str) else ""
     return [{"id": rid, "name": name} for rid, name in Model.name_search(term, limit=limit)]
 

@@ -361,6 +361,11 @@ def _step(registry):
         except (UserError, AccessError, ValidationError) as exc:  # it cannot be done: say why
             env.invalidate_all()
             outcome = _fail(entry, exc.args[0])
+        except errors.SerializationFailure:
+            # Another worker committed a row this step wrote (a sync request, a state): the
+            # step is undone and taken again at once, on a fresh snapshot.
+            env.invalidate_all()
+            outcome = "retry"
         except Exception:  # a fault of ours or of the database: again later, a few times
             _logger.exception("MailDesk: update queue entry %s could not be applied", entry_id)
             env.invalidate_all()
