@@ -2,45 +2,17 @@
 Odoo's scheduler, real commits, killed at each of them; two crons at once. A bulk change
 resumes where it stopped and changes every message exactly once; a message sent later
 reaches its recipient exactly once."""
-import os
-import subprocess
-import sys
 import threading
-import time
 
 import harness
-import pytest
+import test_ai_jobs_production as with_pro
+
+# Basic's template with Pro installed, and a fresh database of it per test: defined once, with
+# the AI jobs' production tests (conftest.py is where both belong).
+pro_template, pro_db = with_pro.pro_template, with_pro.pro_db
 
 CRON = "maildesk_mail_client_pro.ir_cron_update_queue"
 USER_GROUP = "maildesk_mail_client.group_mailbox_user"
-
-
-@pytest.fixture(scope="module")
-def queue_template(template_db):
-    """Basic's template with Pro installed, every cron parked."""
-    name = f"{template_db}_queue"
-    harness.drop_db(name)
-    harness.create_db(name, template=template_db)
-    rc = subprocess.run(
-        [sys.executable, str(harness.odoo_src() / "odoo-bin"), "-c", harness.conf_path(),
-         "-d", name, "-i", "maildesk_mail_client_pro", "--stop-after-init", "--no-http"],
-        cwd=str(harness.odoo_src()), capture_output=True, text=True).returncode
-    assert rc == 0, f"installing MailDesk Pro into {name} failed (rc={rc})"
-    harness.psql(name, "UPDATE ir_cron SET nextcall = now() + interval '1 year'")
-    yield name
-    harness.drop_db(name)
-
-
-@pytest.fixture
-def queue_db(queue_template):
-    name = f"maildesk_prodqueue_{os.getpid()}_{time.monotonic_ns()}"
-    harness.create_db(name, template=queue_template)
-    odoo = harness.Odoo(name)
-    yield odoo
-    harness.stop_worker_server(name)
-    from odoo.modules.registry import Registry  # noqa: PLC0415
-    Registry.delete(name)
-    harness.drop_db(name)
 
 
 def _member(odoo, account_id):
@@ -104,13 +76,13 @@ def _entry(odoo, queue_id):
 
 
 def test_a_bulk_change_killed_at_any_commit_resumes_and_changes_each_message_once(
-        queue_db, dovecot):
+        pro_db, dovecot):
     count = 1200  # three chunks
-    [queue_id], folder_ids = _bulk(queue_db, dovecot, count)
-    deaths = [(where, n) for where, n, _w in harness.every_commit_boundary(queue_db.db, "cron", CRON)]
+    [queue_id], folder_ids = _bulk(pro_db, dovecot, count)
+    deaths = [(where, n) for where, n, _w in harness.every_commit_boundary(pro_db.db, "cron", CRON)]
     assert len(deaths) >= 6, deaths  # before and after each chunk's commit, at the least
-    assert _entry(queue_db, queue_id) == ("done", count)
-    _assert_each_changed_once(queue_db, folder_ids, count, f"after {len(deaths)} deaths")
+    assert _entry(pro_db, queue_id) == ("done", count)
+    _assert_each_changed_once(pro_db, folder_ids, count, f"after {len(deaths)} deaths")
 
 
 def _process_due_here(odoo, results):
@@ -136,15 +108,15 @@ def _race(odoo, started):
     return results
 
 
-def test_two_crons_racing_apply_each_entry_once(queue_db, dovecot):
+def test_two_crons_racing_apply_each_entry_once(pro_db, dovecot):
     count, folders = 600, 6
-    queue_ids, folder_ids = _bulk(queue_db, dovecot, count, folders=folders)
-    [here] = _race(queue_db, lambda: queue_db.sql(
+    queue_ids, folder_ids = _bulk(pro_db, dovecot, count, folders=folders)
+    [here] = _race(pro_db, lambda: pro_db.sql(
         "SELECT 1 FROM maildesk_update_queue WHERE done_count > 0"))
     assert here["done"] + here["running"] > 0, f"the second cron had nothing to do: {here}"
-    _process_due_here(queue_db, [])  # an entry one of them left to retry at once is finished
-    assert [_entry(queue_db, q) for q in queue_ids] == [("done", count)] * folders
-    _assert_each_changed_once(queue_db, folder_ids, count * folders, "two crons")
+    _process_due_here(pro_db, [])  # an entry one of them left to retry at once is finished
+    assert [_entry(pro_db, q) for q in queue_ids] == [("done", count)] * folders
+    _assert_each_changed_once(pro_db, folder_ids, count * folders, "two crons")
 
 
 def _scheduled_sends(odoo, dovecot, smtp, how_many):
@@ -179,19 +151,19 @@ def _send_all(odoo):
 
 
 def test_messages_sent_later_by_a_cron_killed_at_any_commit_go_out_exactly_once(
-        queue_db, dovecot, smtp):
-    scheduled = _scheduled_sends(queue_db, dovecot, smtp, 4)
-    deaths = list(harness.every_commit_boundary(queue_db.db, "cron", CRON))
+        pro_db, dovecot, smtp):
+    scheduled = _scheduled_sends(pro_db, dovecot, smtp, 4)
+    deaths = list(harness.every_commit_boundary(pro_db.db, "cron", CRON))
     assert deaths, "the cron never died"
-    _send_all(queue_db)
+    _send_all(pro_db)
     assert [_received(smtp, address) for _q, address in scheduled] == [1] * len(scheduled)
-    assert [_entry(queue_db, q)[0] for q, _a in scheduled] == ["done"] * len(scheduled)
+    assert [_entry(pro_db, q)[0] for q, _a in scheduled] == ["done"] * len(scheduled)
 
 
-def test_two_crons_racing_send_each_message_later_exactly_once(queue_db, dovecot, smtp):
-    scheduled = _scheduled_sends(queue_db, dovecot, smtp, 30)
-    _race(queue_db, lambda: queue_db.sql(
+def test_two_crons_racing_send_each_message_later_exactly_once(pro_db, dovecot, smtp):
+    scheduled = _scheduled_sends(pro_db, dovecot, smtp, 30)
+    _race(pro_db, lambda: pro_db.sql(
         "SELECT 1 FROM maildesk_update_queue WHERE action = 'send_later' AND state = 'done'"))
-    _process_due_here(queue_db, [])
-    _send_all(queue_db)
+    _process_due_here(pro_db, [])
+    _send_all(pro_db)
     assert [_received(smtp, address) for _q, address in scheduled] == [1] * len(scheduled)
