@@ -78,20 +78,20 @@ def refusal(env, feature, account=None, *, attachments=False):
     if feature not in FEATURES:
         return env._("MailDesk has no AI feature called %s.", feature)
     if not is_ai_enabled_global(env):
-        return env._("AI is switched off for this database. A Mailbox Admin can switch it on in "
-                     "Settings > MailDesk > AI.")
+        return env._("AI is switched off for this database. An Odoo administrator can switch it "
+                     "on in Settings > MailDesk > AI.")
     if not is_feature_enabled(env, feature):
-        return env._("%s is switched off for this database. A Mailbox Admin can switch it on in "
-                     "Settings > MailDesk > AI.", feature_label(env, feature))
+        return env._("%s is switched off for this database. An Odoo administrator can switch it "
+                     "on in Settings > MailDesk > AI.", feature_label(env, feature))
     if account is not None and not is_mailbox_ai_allowed(account):
         return env._("AI is disabled for this mailbox. A Mailbox Admin can switch on "
                      "\"Enable AI features\" on the mailbox's form.")
     if attachments and account is not None and not is_mailbox_attachment_ai_allowed(account):
         return env._("This mailbox does not let AI read attachments. A Mailbox Admin can allow it "
-                     "in Settings > MailDesk > AI > Mailboxes whose attachments AI may read.")
+                     "in MailDesk > Configuration > Mailboxes whose attachments AI may read.")
     if not active_provider(env):
-        return env._("No AI provider is configured. A Mailbox Admin can add one in Settings > "
-                     "MailDesk > AI providers, set its key and make it active.")
+        return env._("No AI provider is configured. A Mailbox Admin can add one in MailDesk > "
+                     "Configuration > AI Providers, set its key and make it active.")
     return None
 
 
