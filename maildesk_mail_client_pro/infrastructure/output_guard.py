@@ -41,6 +41,10 @@ _TRAILING = ".,;:!?)]}'\""
 _DATE = re.compile(r"\d{1,4}([./])\d{1,2}\1\d{2,4}")
 MIN_PHONE_DIGITS = 7
 ADDRESS_KINDS = ("url", "email", "domain", "ip")  # findings looked up as written
+# What a removed finding was, as the reader is told: never the finding itself.
+_KIND_OF_FINDING = {"url": "link", "domain": "link", "ip": "link", "email": "email",
+                    "iban": "account", "phone": "phone", "number": "figure"}
+REMOVED_KINDS = frozenset(_KIND_OF_FINDING.values())
 
 
 @dataclass
@@ -153,3 +157,18 @@ def guard_output(text, sources, canary):
 
     text = _FINDINGS.sub(replace, text)
     return GuardedText(tidy(text), removed)
+
+
+def removed_kinds(values):
+    """The kinds (link, email, phone, account, figure) of what the guard took out, each once:
+    a hostile mail's link or number must not reach the reader through the list of what was
+    removed. Kinds given again stay as they are."""
+    kinds = []
+    for value in values or []:
+        value = str(value)
+        match = None if value in REMOVED_KINDS else _FINDINGS.fullmatch(value)
+        # markup the guard dropped held a link or an image (see _strip_markup)
+        kind = value if value in REMOVED_KINDS else _KIND_OF_FINDING.get(match and match.lastgroup, "link")
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds

@@ -31,7 +31,8 @@ class MaildeskAiProvider(models.Model):
     sequence = fields.Integer(default=10)
     kind = fields.Selection(PROVIDER_KINDS, required=True, default="openai")
     base_url = fields.Char("Base URL", required=True, default=DEFAULT_BASE_URLS["openai"],
-                           help="The address that ends before /chat/completions.")
+                           help="The address that ends before /chat/completions. Moving it to another "
+                                "host forgets the API key: set it again then.")
     model = fields.Char(required=True, help="The model name the server expects, e.g. gpt-4o-mini.")
     api_version = fields.Char("API Version", help="Azure OpenAI only, e.g. 2024-10-21.")
     is_active = fields.Boolean("Active", readonly=True, copy=False,
@@ -58,6 +59,16 @@ class MaildeskAiProvider(models.Model):
     def _onchange_kind(self):
         if self.kind in DEFAULT_BASE_URLS and self.base_url in (*DEFAULT_BASE_URLS.values(), False):
             self.base_url = DEFAULT_BASE_URLS[self.kind]
+
+    def write(self, vals):
+        hosts = {provider: ai_providers.key_host(provider.base_url) for provider in self} \
+            if "base_url" in vals else {}
+        result = super().write(vals)
+        # a key goes only to the host it was typed for: whoever moves the provider types it again
+        moved = self.filtered(lambda p: p in hosts and ai_providers.key_host(p.base_url) != hosts[p])
+        if moved:
+            ai_providers.forget_keys(moved)
+        return result
 
     def unlink(self):
         ai_providers.forget_keys(self)

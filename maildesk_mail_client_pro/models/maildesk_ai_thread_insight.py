@@ -16,6 +16,7 @@ class MaildeskAiThreadInsight(models.Model):
     user_id = fields.Many2one("res.users", ondelete="cascade",
                               help="Draft replies belong to who asked; summaries to the mailbox.")
     text = fields.Text()
-    removed = fields.Json(help="What the output filter took out (links, numbers not in the mail).")
+    removed = fields.Json(help="The kinds of what the output filter took out (link, phone...), "
+                               "never the values: those came from the mail's sender.")
     model_name = fields.Char()
     source_hash = fields.Char(index=True, help="The thread as it was read; a new message invalidates it.")

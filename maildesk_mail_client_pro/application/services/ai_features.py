@@ -19,6 +19,7 @@ from odoo.exceptions import UserError
 
 from ...infrastructure import ai_tasks
 from ...infrastructure.attachment_text import AttachmentUnreadable, extract_text
+from ...infrastructure.output_guard import removed_kinds
 from . import ai_jobs, ai_mail
 
 GENERATED_CLASS = "o_maildesk_ai_generated"
@@ -27,6 +28,15 @@ GENERATED_CLASS = "o_maildesk_ai_generated"
 def _index(env, job):
     """The job's message, as the person who asked may read it now."""
     return ai_mail.message_row(env, job.index_id.id)
+
+
+def removed_labels(env, removed):
+    """What the output guard took out, as the reader is told it: kinds, never the values (a
+    hostile mail's link would reach the reader that way)."""
+    labels = {"link": env._("a link"), "email": env._("an email address"),
+              "phone": env._("a phone number"), "account": env._("an account number"),
+              "figure": env._("a figure")}
+    return [labels[kind] for kind in removed_kinds(removed)]
 
 
 def _stamp(record):
@@ -43,14 +53,14 @@ def _keep_thread_insight(kind, env, job, output, user=False):
     return env["maildesk.ai.thread.insight"].sudo().create({
         "account_id": job.account_id.id, "thread_key": job.thread_key, "index_id": job.index_id.id,
         "kind": kind, "user_id": user and job.user_id.id, "text": output.text,
-        "removed": output.removed, "model_name": output.model, "source_hash": job.source_hash})
+        "removed": removed_kinds(output.removed), "model_name": output.model, "source_hash": job.source_hash})
 
 
 def _present_summary(_job, insight):
     if not insight:
         return False
-    return {"text": insight.text or "", "removed": insight.removed or [], "model": insight.model_name or "",
-            "generated_at": _stamp(insight)}
+    return {"text": insight.text or "", "removed": removed_labels(insight.env, insight.removed),
+            "model": insight.model_name or "", "generated_at": _stamp(insight)}
 
 
 def cached_summary(env, row, source_hash):
@@ -139,7 +149,7 @@ def _keep_answer(env, job, output):
     # sudo: as in add_question
     return env["maildesk.ai.conversation.message"].sudo().create({
         "conversation_id": job.conversation_id.id, "role": "assistant", "content": output.text,
-        "removed": output.removed, "model_name": output.model})
+        "removed": removed_kinds(output.removed), "model_name": output.model})
 
 
 def present_conversation(conversation):
@@ -215,7 +225,7 @@ def _keep_attachment(env, job, output):
     return env["maildesk.ai.attachment.extract"].sudo().create({
         "account_id": job.account_id.id, "index_id": job.index_id.id,
         "attachment_key": job.attachment_key, "attachment_name": name, "mimetype": mimetype,
-        "user_id": job.user_id.id, "text": result.text, "removed": result.removed,
+        "user_id": job.user_id.id, "text": result.text, "removed": removed_kinds(result.removed),
         "model_name": result.model, "source_hash": job.source_hash})
 
 

@@ -5,6 +5,7 @@ The key is typed once into the set-key wizard and kept only in ``ir.config_param
 request, into the ``ChatSettings`` of the Odoo-free client.
 """
 import logging
+from urllib.parse import urlsplit
 
 from odoo import fields
 from odoo.addons.maildesk_mail_client.application.services import mailbox_access
@@ -83,6 +84,12 @@ def set_key(provider, key):
     _params(provider.env).set_param(key_parameter(provider.id), key)
     _logger.info("MailDesk: the API key of AI provider %s was set by user %s",
                  provider.id, provider.env.uid)
+
+
+def key_host(base_url):
+    """Where a key is sent: the base URL's scheme and authority (its path may change)."""
+    parts = urlsplit((base_url or "").strip())
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def forget_keys(providers):

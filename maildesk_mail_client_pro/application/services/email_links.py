@@ -103,9 +103,10 @@ def _note_on(record, row, conversation):
 def links_of(row):
     """The links of ``row`` and of its conversation, as the caller may see them."""
     Link = row.env["maildesk.email.link"]
-    found = Link.search([("account_id", "=", row.account_id.id), "|", ("index_id", "=", row.id),
-                         "&", ("link_type", "=", "conversation"),
-                         ("thread_key", "=", row.thread_id or "\x00no thread")])
+    mine = [("index_id", "=", row.id)]
+    if row.thread_id:  # a message without a thread has no conversation links
+        mine = ["|", *mine, "&", ("link_type", "=", "conversation"), ("thread_key", "=", row.thread_id)]
+    found = Link.search([("account_id", "=", row.account_id.id), *mine])
     return [describe(one) for one in found]
 
 

@@ -68,7 +68,7 @@ test("one feature refused: only its button is greyed, with its own sentence", as
 test("a summary is shown as plain text: no markup, no clickable link", async () => {
     const { calls } = proFakes({
         handlers: {
-            ai_summarize: () => done({ text: `${HOSTILE_OUTPUT}\nSecond line`, removed: ["hidden text"], model: "m", generated_at: "2026-12-01 10:00:00" }),
+            ai_summarize: () => done({ text: `${HOSTILE_OUTPUT}\nSecond line`, removed: ["a link", "a phone number"], model: "m", generated_at: "2026-12-01 10:00:00" }),
         },
     });
     await openPanel();
@@ -78,7 +78,7 @@ test("a summary is shown as plain text: no markup, no clickable link", async () 
     const text = document.querySelector(".o_maildesk_ai_summary_text");
     expect(text.textContent).toBe(`${HOSTILE_OUTPUT}\nSecond line`);
     expect(".o_maildesk_ai_panel img, .o_maildesk_ai_panel a").toHaveCount(0);
-    expect(".o_maildesk_ai_removed").toHaveText("Left out before the AI read it: hidden text");
+    expect(".o_maildesk_ai_removed").toHaveText("Left out because the mail does not hold them: a link, a phone number");
     expect(window.__pwned).toBe(undefined);
     await click(".o_maildesk_ai_summary .o_maildesk_ai_refresh");
     await settle();

@@ -175,7 +175,7 @@ export class AiPanel extends Component {
     }
 
     removedText(removed) {
-        return removed?.length ? _t("Left out before the AI read it: %s", removed.join(", ")) : "";
+        return removed?.length ? _t("Left out because the mail does not hold them: %s", removed.join(", ")) : "";
     }
 }
 
