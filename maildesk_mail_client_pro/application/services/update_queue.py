@@ -315,6 +315,7 @@ def process_due(env, time_budget=TIME_BUDGET, max_steps=None):
     """Apply due entries, one step each on a cursor of its own, until none is due or the
     time (or ``max_steps``) is up: the cron is woken again at once then."""
     env.flush_all()
+    wake_forgotten(env)
     results = dict.fromkeys(("done", "running", "failed", "retry"), 0)
     deadline = time.monotonic() + time_budget
     steps = 0
@@ -327,6 +328,20 @@ def process_due(env, time_budget=TIME_BUDGET, max_steps=None):
     else:
         wake_cron(env)
     return results
+
+
+def wake_forgotten(env):
+    """Snoozed messages whose time came that no pending snooze entry brings back (its person
+    was deleted with their entries, or it failed): back in the lists for the mailbox's users."""
+    env.cr.execute("""
+        SELECT i.id FROM maildesk_message_index i
+         WHERE i.snoozed_until <= %s
+           AND NOT EXISTS (SELECT 1 FROM maildesk_update_queue_index_rel rel
+                             JOIN maildesk_update_queue q ON q.id = rel.queue_id
+                            WHERE rel.index_id = i.id AND q.action = 'snooze'
+                              AND q.state IN ('pending', 'running'))""", [fields.Datetime.now()])
+    rows = env["maildesk.message_index"].browse(r[0] for r in env.cr.fetchall())
+    return _bring_back(rows, unread=False, as_env=None)
 
 
 def _take(cr):
