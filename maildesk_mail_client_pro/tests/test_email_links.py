@@ -95,6 +95,15 @@ class TestEmailLinks(MailDeskFixture, HttpCase):
         self.assertTrue(self.customer.message_ids.filtered(
             lambda m: "linked the conversation" in (m.body or "")))
 
+    def test_a_message_outside_any_conversation_has_its_links_too(self):
+        alone = self.make_index()
+        self.assertEqual(self.Sync.get_links(alone.id), [])
+        link = self.Sync.link_to_record(alone.id, "res.partner", self.customer.id,
+                                        whole_conversation=True)
+        self.assertEqual(link["link_type"], "message")  # no conversation to link
+        self.assertEqual([x["id"] for x in self.Sync.get_links(alone.id)], [link["id"]])
+        self.assertEqual(self.Sync.get_links(self.row.id), [])
+
     def test_a_record_the_user_cannot_read_is_refused_and_never_named(self):
         with self.assertRaises(AccessError):
             self.Sync.link_to_record(self.row.id, "res.partner", self.hidden_partner.id)

@@ -76,7 +76,7 @@ def check_new(env, vals):
     vals["payload"] = _bulk_payload(env, account, vals.get("payload"), rows) \
         if action == "bulk_change" else False
     if action == "cancel":
-        target = own_entry(env, vals.get("cancels_id"), refusal=_not_yours(env))
+        target = own_entry(env, vals.get("cancels_id"))
         if target.action == "cancel" or target.account_id != account:
             raise AccessError(_not_yours(env))
     return vals
@@ -124,7 +124,7 @@ def _not_yours(env):
     return env._("This scheduled change does not exist, or it is not yours.")
 
 
-def own_entry(env, entry_id, refusal=None, admin_too=False):
+def own_entry(env, entry_id, admin_too=False):
     """An entry of the caller's (a Mailbox Admin's: anyone's, with ``admin_too``), as
     superuser; anything else gets the same answer as a missing one."""
     try:
@@ -136,7 +136,7 @@ def own_entry(env, entry_id, refusal=None, admin_too=False):
     allowed = entry and (entry.user_id == env.user or (
         admin_too and env.user.has_group(mailbox_access.ADMIN_GROUP)))
     if not allowed:
-        raise AccessError(refusal or _not_yours(env))
+        raise AccessError(_not_yours(env))
     return entry
 
 
