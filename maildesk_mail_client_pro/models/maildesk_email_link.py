@@ -20,7 +20,9 @@ class MaildeskEmailLink(models.Model):
     res_model = fields.Char("Linked Model", required=True, index=True)
     res_id = fields.Many2oneReference("Linked Record", model_field="res_model", required=True,
                                       index=True)
-    res_name = fields.Char("Linked Record Name")
+    # A member may not be able to read the record a teammate linked: only admins read the stored
+    # name; the inbox shows each user the name only when they may open the record.
+    res_name = fields.Char("Linked Record Name", groups="maildesk_mail_client.group_mailbox_admin")
     user_id = fields.Many2one("res.users", "Linked By", ondelete="set null",
                               default=lambda self: self.env.user)
 

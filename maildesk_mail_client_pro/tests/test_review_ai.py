@@ -3,6 +3,7 @@ past the AI features' guards."""
 import json
 
 from odoo.addons.maildesk_mail_client.tests.common_imap import rfc822
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..application.services import ai_providers
@@ -68,3 +69,22 @@ class TestReviewLinksWithoutThread(AIMailCase):
         row = self.synced(rfc822(subject="No thread", body="Hello."))
         row.sudo().thread_id = False
         self.assertEqual(self.env["mailbox.sync"].with_user(self.member).get_links(row.id), [])
+
+
+@tagged("post_install", "-at_install", "maildesk_ai")
+class TestReviewLinkedRecordNames(AIMailCase):
+
+    def test_the_stored_record_name_is_for_admins_members_see_names_only_of_records_they_may_open(self):
+        """A teammate may link a record this member cannot read: its stored name is not theirs to
+        read; the inbox names a linked record only to those who may open it."""
+        row = self.synced(rfc822(subject="Offer", body="Hello."))
+        secret = self.env["res.partner"].create({"name": "Confidential Acquisition Target"})
+        self.env["maildesk.email.link"].create({
+            "account_id": row.account_id.id, "index_id": row.id, "res_model": "res.partner",
+            "res_id": secret.id, "res_name": secret.display_name})
+        Link = self.env["maildesk.email.link"].with_user(self.member)
+        self.assertTrue(Link.search([("index_id", "=", row.id)]))
+        with self.assertRaises(AccessError):
+            Link.search_read([("index_id", "=", row.id)], ["res_name"])
+        visible = Link.search_read([("index_id", "=", row.id)])
+        self.assertNotIn("Confidential", str(visible))
