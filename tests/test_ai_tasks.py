@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from maildesk_mail_client_pro.infrastructure import ai_tasks
+from maildesk_mail_client_pro.infrastructure import ai_client, ai_tasks
 from maildesk_mail_client_pro.infrastructure.ai_client import ChatClient, ChatSettings
 from maildesk_mail_client_pro.infrastructure.mail_text import ThreadMessage, visible_text
 from maildesk_mail_client_pro.infrastructure.phishing_signals import INDICATORS, ScanInput
@@ -170,3 +170,33 @@ def test_a_scan_explanation_is_guarded(standin, client):
     standin.queue(model_verdict(explanation="Safe. Questions? Call +1 800 555 0199 or see help-desk.example"))
     result = ai_tasks.security_scan(client, SCAN)
     assert result.explanation == "Safe. Questions? Call [removed] or see [removed]"
+
+
+def _nothing_to_show(standin, task):
+    with pytest.raises(ai_client.AIServiceError) as caught:
+        task()
+    assert caught.value.kind == "bad_answer" and caught.value.retryable
+    assert "nothing MailDesk can show" in str(caught.value)
+    assert len(standin.chat_requests) == ai_tasks.EMPTY_ANSWER_TRIES, "asked again once, at once"
+
+
+def test_a_blank_answer_is_asked_again_and_never_shown_as_an_empty_summary(standin, client):
+    """A small model may answer with blanks: the person gets no empty summary. It is asked once
+    more at once; still nothing, and the job queue tries later (the error is retryable)."""
+    standin.queue("   ")
+    standin.queue("")
+    _nothing_to_show(standin, lambda: ai_tasks.summarize(client, [message("When do they leave?")]))
+
+
+def test_a_draft_that_is_only_a_header_line_is_never_put_in_the_composer(standin, client):
+    for _try in range(ai_tasks.EMPTY_ANSWER_TRIES):
+        standin.queue("Subject: Re: Order 4711\n")
+    _nothing_to_show(standin, lambda: ai_tasks.draft_reply(client, [message("When do they leave?")],
+                                                           author_name="Tom"))
+
+
+def test_after_a_blank_answer_the_second_one_is_shown(standin, client):
+    standin.queue(" ")
+    standin.queue("Anna asks when the pallets leave.")
+    result = ai_tasks.summarize(client, [message("When do the pallets leave?")])
+    assert result.text == "Anna asks when the pallets leave."

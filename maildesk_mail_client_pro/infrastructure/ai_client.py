@@ -51,6 +51,13 @@ class AIServiceError(Exception):
         self.status, self.code = status, code
 
 
+def nothing_to_show():
+    """The model wrote nothing usable: a sampling model may do better on the next try."""
+    return AIServiceError("bad_answer", "The AI model answered with nothing MailDesk can show. "
+                          "Try again; a larger model answers more reliably.", retryable=True,
+                          status=200)
+
+
 class _FormatRefused(Exception):
     """The server does not take this ``response_format``: the next JSON mode is tried."""
 
@@ -418,8 +425,12 @@ class ChatClient:
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         if choices[0].get("finish_reason") == "content_filter" and not content:
             raise self._error("bad_answer", 200, why="the provider's content filter withheld the answer")
-        if not isinstance(content, str) or (not content.strip() and not allow_empty):
+        if not isinstance(content, str):
             raise self._error("bad_answer", 200, why="the answer has no text")
+        if not content.strip() and not allow_empty:
+            # The API answered properly and the model wrote nothing: a sampling model may do
+            # better on the next try, so the job queue tries again.
+            raise nothing_to_show()
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         model = data.get("model") if isinstance(data.get("model"), str) and data.get("model") else None
         return ChatAnswer(

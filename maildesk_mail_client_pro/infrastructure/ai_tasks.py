@@ -8,7 +8,7 @@ The security scan never fails on the model: without a usable answer its verdict 
 import logging
 from dataclasses import dataclass, field
 
-from .ai_client import AIServiceError
+from .ai_client import AIServiceError, nothing_to_show
 from .mail_text import strip_invisible, tidy
 from .output_guard import canary_in, guard_output
 from .phishing_signals import SCAN_SCHEMA, VERDICT_ORDER, combine, rule_signals
@@ -25,6 +25,7 @@ HISTORY_TURNS, HISTORY_TURN_LIMIT = 6, 2000
 ATTACHMENT_LIMIT = 8000
 NAME_LIMIT = 100
 INSTRUCTIONS_LIMIT = 1000
+EMPTY_ANSWER_TRIES = 2  # model calls per request when the answer holds nothing to show
 HEADER_WORDS = ("subject", "to", "cc", "bcc", "from", "re")
 
 INDICATOR_LABELS = {
@@ -104,15 +105,28 @@ def thread_documents(messages):
     return [(f"message {first + i} of {len(texts)}", text) for i, text in enumerate(kept)]
 
 
-def _run(client, task, documents, *, question=None, history=(), max_tokens=400, user_texts=()):
-    """One guarded completion. Sources: the documents and everything the user wrote."""
-    envelope = new_envelope()
-    messages = build_messages(envelope, task, documents, question=question, history=history)
-    answer = client.complete(messages, max_tokens=max_tokens, temperature=0.2)
+def _run(client, task, documents, *, question=None, history=(), max_tokens=400, user_texts=(),
+         finish=None):
+    """One guarded completion. Sources: the documents and everything the user wrote.
+    ``finish`` tidies the guarded text (a draft's header lines). A model that writes nothing
+    usable is asked once more at once (a sampling model often does better), then the job
+    queue's retry takes over."""
     sources = [text for _label, text in documents] + [t for t in (question, *user_texts) if t]
     sources += [text for _role, text in history]
-    guarded = guard_output(answer.text, sources, envelope.canary)
-    return TaskResult(guarded.text, guarded.removed, answer.model, guarded.canary_leaked)
+    for attempt in range(EMPTY_ANSWER_TRIES):
+        envelope = new_envelope()
+        messages = build_messages(envelope, task, documents, question=question, history=history)
+        try:
+            answer = client.complete(messages, max_tokens=max_tokens, temperature=0.2)
+        except AIServiceError as exc:
+            if exc.kind == "bad_answer" and exc.retryable and attempt + 1 < EMPTY_ANSWER_TRIES:
+                continue
+            raise
+        guarded = guard_output(answer.text, sources, envelope.canary)
+        text = finish(guarded.text) if finish else guarded.text
+        if guarded.canary_leaked or text.strip():
+            return TaskResult(text, guarded.removed, answer.model, guarded.canary_leaked)
+    raise nothing_to_show()
 
 
 def summarize(client, messages):
@@ -132,10 +146,8 @@ def draft_reply(client, messages, *, author_name, instructions=""):
     author = _clean(author_name, NAME_LIMIT) or "the MailDesk user"
     instructions = _clean(instructions, INSTRUCTIONS_LIMIT)
     question = f"My instructions for the reply: {instructions}" if instructions else None
-    result = _run(client, DRAFT_TASK.format(author=author), thread_documents(messages), question=question,
-                  max_tokens=600, user_texts=(author,))
-    result.text = _body_only(result.text)
-    return result
+    return _run(client, DRAFT_TASK.format(author=author), thread_documents(messages), question=question,
+                max_tokens=600, user_texts=(author,), finish=_body_only)
 
 
 def _body_only(text):
