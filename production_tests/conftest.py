@@ -7,6 +7,7 @@ The conf names the database server, the addons path (with this repository) and t
 """
 import itertools
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -44,15 +45,41 @@ def template_db():
 
 @pytest.fixture
 def odoo_db(template_db):
-    """(name, harness.Odoo): a fresh database with MailDesk installed, for this test only."""
-    name = f"maildesk_prod_{os.getpid()}_{next(_counter)}"
+    """harness.Odoo on a fresh database with MailDesk installed, for this test only."""
+    yield from _fresh_db(template_db, "maildesk_prod")
+
+
+@pytest.fixture(scope="session")
+def pro_template(template_db):
+    """A database with Basic and Pro installed, every cron parked (Pro's tests start from it)."""
+    name = f"{template_db}_pro"
+    harness.drop_db(name)
     harness.create_db(name, template=template_db)
+    rc = subprocess.run(
+        [sys.executable, str(harness.odoo_src() / "odoo-bin"), "-c", harness.conf_path(), "-d", name,
+         "-i", "maildesk_mail_client_pro", "--stop-after-init", "--no-http"],
+        cwd=str(harness.odoo_src()), capture_output=True, text=True).returncode
+    assert rc == 0, f"installing MailDesk Pro into {name} failed (rc={rc})"
+    harness.psql(name, "UPDATE ir_cron SET nextcall = now() + interval '1 year'")
+    yield name
+    harness.drop_db(name)
+
+
+def _fresh_db(template, prefix):
+    name = f"{prefix}_{os.getpid()}_{next(_counter)}"
+    harness.create_db(name, template=template)
     odoo = harness.Odoo(name)
     yield odoo
     harness.stop_worker_server(name)
     from odoo.modules.registry import Registry  # noqa: PLC0415
     Registry.delete(name)
     harness.drop_db(name)
+
+
+@pytest.fixture
+def pro_db(pro_template):
+    """harness.Odoo on a fresh database with Basic and Pro, for this test only."""
+    yield from _fresh_db(pro_template, "maildesk_prodpro")
 
 
 @pytest.fixture(scope="session")

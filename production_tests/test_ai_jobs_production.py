@@ -3,10 +3,8 @@ a worker killed while the model thinks leaves a lease that expires and the job i
 and the cron asks the AI gate before every run."""
 import os
 import signal
-import subprocess
 import sys
 import threading
-import time
 
 import harness
 import pytest
@@ -16,34 +14,6 @@ import openai_api  # noqa: E402 (no Odoo import: the stand-in the Odoo tests use
 
 CRON = "maildesk_mail_client_pro.ir_cron_ai_jobs"
 USER_GROUP = "maildesk_mail_client.group_mailbox_user"
-
-
-@pytest.fixture(scope="module")
-def pro_template(template_db):
-    """A database with Basic and Pro installed, every cron parked."""
-    name = f"{template_db}_pro"
-    harness.drop_db(name)
-    harness.create_db(name, template=template_db)
-    rc = subprocess.run(
-        [sys.executable, str(harness.odoo_src() / "odoo-bin"), "-c", harness.conf_path(), "-d", name,
-         "-i", "maildesk_mail_client_pro", "--stop-after-init", "--no-http"],
-        cwd=str(harness.odoo_src()), capture_output=True, text=True).returncode
-    assert rc == 0, f"installing MailDesk Pro into {name} failed (rc={rc})"
-    harness.psql(name, "UPDATE ir_cron SET nextcall = now() + interval '1 year'")
-    yield name
-    harness.drop_db(name)
-
-
-@pytest.fixture
-def pro_db(pro_template):
-    name = f"maildesk_prodai_{os.getpid()}_{time.monotonic_ns()}"
-    harness.create_db(name, template=pro_template)
-    odoo = harness.Odoo(name)
-    yield odoo
-    harness.stop_worker_server(name)
-    from odoo.modules.registry import Registry  # noqa: PLC0415
-    Registry.delete(name)
-    harness.drop_db(name)
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ reaches its recipient exactly once."""
 import threading
 
 import harness
-import test_ai_jobs_production as with_pro
 
 # Basic's template with Pro installed, and a fresh database of it per test: defined once, with
 # the AI jobs' production tests (conftest.py is where both belong).
-pro_template, pro_db = with_pro.pro_template, with_pro.pro_db
 
 CRON = "maildesk_mail_client_pro.ir_cron_update_queue"
 USER_GROUP = "maildesk_mail_client.group_mailbox_user"

@@ -34,20 +34,27 @@ class _PassedCounter(logging.Handler):
             self.passed = int(found.group(1))
 
 
+def run_hoot_suite(case, suite):
+    """Run one hoot suite in headless Chromium as an HttpCase; fails unless it passed and ran
+    at least one test. Returns how many passed."""
+    counter = _PassedCounter()
+    odoo_logger = logging.getLogger("odoo")
+    odoo_logger.addHandler(counter)
+    try:
+        case.browser_js(
+            f"/web/tests?headless&loglevel=2&preset=desktop&timeout=15000&id={hoot_hash(suite)}",
+            "", "", login="admin", timeout=900,
+            success_signal="[HOOT] Test suite succeeded",
+            error_checker=lambda message: "[HOOT]" not in message,
+        )
+    finally:
+        odoo_logger.removeHandler(counter)
+    case.assertTrue(counter.passed, f"hoot ran no test of the suite {suite}")
+    return counter.passed
+
+
 @tagged("post_install", "-at_install")
 class TestInboxHoot(HttpCase):
 
     def test_inbox_unit_tests(self):
-        counter = _PassedCounter()
-        odoo_logger = logging.getLogger("odoo")
-        odoo_logger.addHandler(counter)
-        try:
-            self.browser_js(
-                f"/web/tests?headless&loglevel=2&preset=desktop&timeout=15000&id={hoot_hash(SUITE)}",
-                "", "", login="admin", timeout=900,
-                success_signal="[HOOT] Test suite succeeded",
-                error_checker=lambda message: "[HOOT]" not in message,
-            )
-        finally:
-            odoo_logger.removeHandler(counter)
-        self.assertTrue(counter.passed, "hoot ran no test of the inbox suite")
+        run_hoot_suite(self, SUITE)

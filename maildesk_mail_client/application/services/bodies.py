@@ -92,7 +92,7 @@ def _fetch_body(row):
     # sudo: the provider needs the account's settings; access to the row was checked.
     account = row.account_id.sudo()
     try:
-        raw = _raw(row, account)
+        raw = raw_message(row, account)
     except GrantRevoked:
         raise UserError(env._(
             "This message cannot be opened until the mailbox is signed in again: %(service)s no "
@@ -109,7 +109,7 @@ def _fetch_body(row):
     return render(raw)
 
 
-def _raw(row, account):
+def raw_message(row, account):
     """The whole message, downloaded once for its body, inline images and attachments."""
     # sudo: the caller checked the row; the folder's cursor fields are system bookkeeping.
     folder = row.folder_id.sudo()
@@ -147,7 +147,7 @@ def attachment_bytes(row, part_id):
     # sudo: as in _fetch_body.
     account = row.account_id.sudo()
     try:
-        raw = _raw(row, account)
+        raw = raw_message(row, account)
     except ProviderError as exc:
         raise UserError(row.env._("This attachment cannot be downloaded right now: %(words)s. "
                                   "Try again in a moment.", words=exc)) from exc

@@ -93,7 +93,7 @@ def _headers(row):
     # sudo: the caller may read ``row`` (_body checked it); the server settings are admin-only
     account = row.account_id.sudo()
     try:
-        raw = bodies._raw(row, account)  # the copy _body's fetch left in the raw cache, or the server's
+        raw = bodies.raw_message(row, account)  # the raw cache's copy, or the server's
     except ProviderError as exc:
         raise UserError(row.env._("This message cannot be read right now: %(words)s. Try again in "
                                   "a moment.", words=str(exc).rstrip("."))) from exc
