@@ -26,6 +26,8 @@ from urllib.parse import unquote
 
 from lxml import etree, html
 
+from . import hidden_content
+
 WRAPPER_CLASS = "maildesk-body"
 # The wrapper paints nothing outside its own box (negative margins, overflowing widths), so a
 # mail cannot draw over Odoo's page; ``contain`` is not a property a sender may set.
@@ -469,7 +471,8 @@ def quote(header_lines, safe_html, blockquote=True):
 
     ``safe_html`` is output of :func:`sanitize`; it is parsed back into a tree and grafted, so
     nothing here is pasted text. The header lines are plain strings (names, addresses,
-    subjects straight from the mail): they become text nodes.
+    subjects straight from the mail): they become text nodes. Only what the reader saw is
+    quoted: hidden content (:mod:`hidden_content`) would go out under the replier's name.
     """
     container = etree.Element("div")
     etree.SubElement(container, "br")
@@ -486,9 +489,21 @@ def quote(header_lines, safe_html, blockquote=True):
         etree.SubElement(container, "br")
         holder = container
     if safe_html and safe_html.strip():
-        for element in html.fragments_fromstring(safe_html):
+        # huge_tree: a body as deep as the sanitiser lets through is grafted whole (libxml2
+        # cuts at 256 levels otherwise); one parser a call, as lxml's are not shared by threads
+        parser = html.HTMLParser(huge_tree=True, no_network=True)
+        for element in html.fragments_fromstring(safe_html, parser=parser):
             if isinstance(element, str):
                 _Builder.append_text(holder, element)
             else:
                 holder.append(element)
+        hidden_content.drop_hidden(holder, _unscoped_css(holder))
     return "".join(serialize(child) for child in container)
+
+
+def _unscoped_css(root):
+    """The style sheets :func:`filter_stylesheet` wrote under ``root``, with the wrapper's scope
+    taken off: every element of a body is inside its wrapper, so ``.maildesk-body td`` is
+    ``td`` there, and the simple rules read again as the sender wrote them."""
+    css = "\n".join(style.text or "" for style in root.iter("style"))
+    return re.sub(r"\." + WRAPPER_CLASS + r"\s+(?=[\w.#*])", "", css)

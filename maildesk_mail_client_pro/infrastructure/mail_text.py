@@ -1,7 +1,8 @@
 """What an AI model may see of a mail: the text a reader sees, and nothing else.
 
 Hidden text (CSS that hides it, white on white, tiny fonts, off-screen boxes...) is the classic
-way to talk to a model behind the reader's back, so it is removed, and what was removed is
+way to talk to a model behind the reader's back, so it is removed (what counts as hidden is
+Basic's ``hidden_content``, the rule its reply quoting uses too), and what was removed is
 kept apart as a phishing signal. Zero-width, bidi and tag characters go too, then NFKC, so
 look-alike text reads as what it shows. Quoted history can be cut: it costs tokens and was
 answered already.
@@ -14,6 +15,11 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from lxml import html as lxml_html
+
+try:  # inside Odoo the addons are odoo.addons.*: Basic is this addon's sibling
+    from ...maildesk_mail_client.infrastructure import hidden_content
+except ImportError:  # the Odoo-free tests load each addon as a top-level package
+    from maildesk_mail_client.infrastructure import hidden_content
 
 MAX_HTML_CHARS = 2_000_000  # a longer body is cut before parsing: bounded work per mail
 MAX_HIDDEN_CHARS = 4000  # hidden text kept for the rules to read
@@ -136,217 +142,11 @@ def tidy(text):
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-# -- CSS: what hides text ----------------------------------------------------------------------
-_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
-_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.S)
-_LENGTH = re.compile(r"(-?\d*\.?\d+)\s*(px|pt|em|rem|%|cm|mm|in|pc|ex|ch|vw|vh)?(?![a-z])")
-_COLOR_NAMES = {
-    "white": (255, 255, 255), "black": (0, 0, 0), "red": (255, 0, 0), "green": (0, 128, 0),
-    "blue": (0, 0, 255), "yellow": (255, 255, 0), "gray": (128, 128, 128), "grey": (128, 128, 128),
-    "silver": (192, 192, 192), "whitesmoke": (245, 245, 245), "snow": (255, 250, 250),
-    "ivory": (255, 255, 240), "ghostwhite": (248, 248, 255), "navy": (0, 0, 128),
-    "lightgray": (211, 211, 211), "lightgrey": (211, 211, 211), "gainsboro": (220, 220, 220),
-}
-TRANSPARENT = "transparent"
-SAME_COLOUR = 24  # largest channel difference at which text counts as the colour of its background
-DEFAULT_TEXT, DEFAULT_BACKGROUND = (0, 0, 0), (255, 255, 255)
-
-
-def _css_text(text):
-    def decode(match):
-        if match.group(1):
-            code = int(match.group(1), 16)
-            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
-        return match.group(2)
-    return _CSS_ESCAPE.sub(decode, _CSS_COMMENT.sub("", text.replace("\x00", "")))
-
-
-def declarations(style):
-    """``{property: value}`` of a style attribute, lower-cased, ``!important`` dropped."""
-    out = {}
-    for part in _css_text(style or "").split(";"):
-        name, colon, value = part.partition(":")
-        if colon:
-            value = re.sub(r"!\s*important\s*$", "", value.strip().lower()).strip()
-            out[name.strip().lower()] = value
-    return out
-
-
-def _colour(value):
-    """(r, g, b), TRANSPARENT, or None when unknown."""
-    value = (value or "").strip().lower()
-    if not value:
-        return None
-    if value in (TRANSPARENT, "rgba(0,0,0,0)"):
-        return TRANSPARENT
-    if value in _COLOR_NAMES:
-        return _COLOR_NAMES[value]
-    match = re.fullmatch(r"#?([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})", value)
-    if match and (value.startswith("#") or len(value) in (6, 3)):
-        digits = match.group(1)
-        if len(digits) in (3, 4):
-            digits = "".join(c * 2 for c in digits)
-        if len(digits) == 8 and digits[6:] == "00":
-            return TRANSPARENT
-        return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
-    match = re.fullmatch(r"rgba?\(([^)]*)\)", value.replace(" ", ""))
-    if match:
-        parts = re.split(r"[,/]", match.group(1))
-        try:
-            channels = [float(p[:-1]) * 2.55 if p.endswith("%") else float(p) for p in parts[:3]]
-            alpha = float(parts[3][:-1]) / 100 if len(parts) > 3 and parts[3].endswith("%") else (
-                float(parts[3]) if len(parts) > 3 else 1.0)
-        except (ValueError, IndexError):
-            return None
-        return TRANSPARENT if alpha <= 0.05 else tuple(int(min(max(c, 0), 255)) for c in channels)
-    return None
-
-
-def _background(decls, element):
-    """The colour an element paints behind its text: a colour, TRANSPARENT (the parent's shows
-    through), or None when an image or something unknown is painted."""
-    if "background-image" in decls:
-        return None
-    for name in ("background-color", "background"):
-        value = decls.get(name, "")
-        if "url(" in value or "gradient" in value:
-            return None
-        colours = [c for c in map(_colour, value.split()) if c is not None]
-        if colours:
-            return colours[0]
-        if value not in ("", "none", "inherit", "initial", "unset"):
-            return None  # a colour we do not know
-    if element.get("bgcolor"):
-        return _colour(element.get("bgcolor"))
-    return TRANSPARENT
-
-
-def _text_colour(decls, element, tag, inherited):
-    """The element's text colour; None when it is one we do not know (never taken as hidden)."""
-    value = decls.get("color") or (element.get("color") if tag == "font" else None)
-    if not value or value in ("inherit", "initial", "unset", "currentcolor"):
-        return inherited
-    return _colour(value)
-
-
-def _length_px(value):
-    """A CSS length in pixels (em and rem as 16 px, % of 16 px), or None."""
-    match = _LENGTH.search(value or "")
-    if not match:
-        return None
-    number, unit = float(match.group(1)), match.group(2) or "px"
-    scale = {"px": 1, "pt": 4 / 3, "em": 16, "rem": 16, "%": 0.16, "ex": 8, "ch": 8, "pc": 16,
-             "cm": 37.8, "mm": 3.78, "in": 96, "vw": 10, "vh": 10}[unit]
-    return number * scale
-
-
-def _tiny_font(decls):
-    """True/False when the element sets its font size (tiny or not), None when it inherits."""
-    size = decls.get("font-size")
-    if size is None and "font" in decls:
-        match = re.match(r"(?:[a-z-]+\s+)*(-?\d*\.?\d+\s*(?:px|pt|em|rem|%)?)\s*(?:/|\s|$)", decls["font"])
-        size = match.group(1) if match else None
-    if size is None:
-        return None
-    pixels = _length_px(size)
-    return None if pixels is None else pixels < 3
-
-
-def _opacity(value):
-    try:
-        value = value.strip()
-        return float(value[:-1]) / 100 if value.endswith("%") else float(value)
-    except ValueError:
-        return 1.0
-
-
-def hides(decls):
-    """True if these declarations hide the element and all it holds."""
-    if decls.get("display") == "none" or decls.get("visibility") in ("hidden", "collapse"):
-        return True
-    if decls.get("mso-hide") == "all":
-        return True
-    if _opacity(decls.get("opacity", "")) <= 0.05:
-        return True
-    for name in ("text-indent", "margin-left", "margin-top"):
-        if (_length_px(decls.get(name, "")) or 0) <= -100:
-            return True
-    if decls.get("position") in ("absolute", "fixed", "relative"):
-        for name in ("left", "top", "right"):
-            if (_length_px(decls.get(name, "")) or 0) <= -100:
-                return True
-    overflow = " ".join(decls.get(name, "") for name in ("overflow", "overflow-x", "overflow-y"))
-    if "hidden" in overflow or "clip" in overflow:
-        for name in ("max-height", "height", "max-width", "width", "line-height"):
-            pixels = _length_px(decls.get(name, ""))
-            if pixels is not None and pixels <= 1 and name in decls:
-                return True
-    if re.search(r"rect\(\s*0(px)?\s*[, ]\s*0", decls.get("clip", "")):
-        return True
-    return bool(re.search(r"scale\(\s*0(\.0+)?\s*[,)]", decls.get("transform", "")))
-
-
-class StyleSheet:
-    """The simple rules of a mail's <style> blocks: ``tag.class#id { ... }`` at the top level.
-    Rules inside @media and other at-rules are left out: a newsletter hides its mobile layout
-    on desktop there, which is not text hidden from the reader."""
-
-    _SIMPLE = re.compile(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)*)\Z")
-
-    def __init__(self, css_text):
-        # rules by one key each ("tag", ".class" or "#id"), so an element checks only its own
-        self.rules = {}  # key -> [(order, tag, classes, id, declarations)]
-        order = 0
-        for selectors, body in self._top_level_rules(_css_text(css_text)):
-            decls = declarations(body)
-            for selector in selectors.split(","):
-                match = self._SIMPLE.match(selector.strip().lower())
-                if not match or not selector.strip():
-                    continue
-                parts = re.findall(r"[.#][\w-]+", match.group(2))
-                classes = frozenset(p[1:] for p in parts if p[0] == ".")
-                ids = [p[1:] for p in parts if p[0] == "#"]
-                key = ("#" + ids[0]) if ids else ("." + min(classes)) if classes else match.group(1)
-                order += 1
-                self.rules.setdefault(key, []).append(
-                    (order, match.group(1), classes, ids[0] if ids else None, decls))
-
-    @staticmethod
-    def _top_level_rules(text):
-        depth, start, selector = 0, 0, ""
-        for index, char in enumerate(text):
-            if char == "{":
-                if depth == 0:
-                    selector, start = text[start:index].strip(), index + 1
-                depth += 1
-            elif char == "}" and depth:
-                depth -= 1
-                if depth == 0:
-                    if not selector.startswith("@"):
-                        yield selector, text[start:index]
-                    start = index + 1
-
-    def declarations_for(self, element, tag):
-        if not self.rules:
-            return {}
-        classes = set((element.get("class") or "").lower().split())
-        element_id = (element.get("id") or "").lower()
-        keys = [tag, "#" + element_id] + ["." + name for name in classes]
-        candidates = sorted(rule for key in keys for rule in self.rules.get(key, ()))
-        out = {}
-        for _order, rule_tag, rule_classes, rule_id, decls in candidates:
-            if rule_tag in (None, tag) and rule_classes <= classes and rule_id in (None, element_id):
-                out.update(decls)
-        return out
-
-
 # -- HTML to text --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Context:
     hidden_group: int | None  # set when an ancestor hides everything inside it
-    colour: object
-    background: object  # a colour, or None when unknown (an image)
-    tiny: bool
+    look: object  # hidden_content.Look of the text here
 
 
 def parse_html(html):
@@ -383,7 +183,7 @@ class _Walk:
     groups of hidden text (one group per hidden element)."""
 
     def __init__(self, root):
-        self.sheet = StyleSheet("\n".join(s.text or "" for s in root.iter("style")))
+        self.sheet = hidden_content.StyleSheet("\n".join(s.text or "" for s in root.iter("style")))
         self.visible = []
         self.groups = []  # lists of hidden pieces
 
@@ -407,7 +207,7 @@ class _Walk:
     def run(self, root, hidden=False):
         """Sort ``root``'s text (not its tail); ``hidden``: all of it is hidden from the reader."""
         group = self._new_group() if hidden else None
-        start = _Context(group, DEFAULT_TEXT, DEFAULT_BACKGROUND, False)
+        start = _Context(group, hidden_content.PAGE)
         stack = [("element", root, start, group)]
         while stack:
             kind, item, context, group = stack.pop()
@@ -436,34 +236,17 @@ class _Walk:
             stack.append(("text", edge, None, group))
 
     def _enter(self, element, tag, context, group):
-        decls = self.sheet.declarations_for(element, tag)
-        decls.update(declarations(element.get("style")))
+        """(context inside ``element``, the group its own text goes to: None when seen)."""
+        look, hides_all = hidden_content.look_inside(self.sheet, element, tag, context.look)
         hidden_group = context.hidden_group
-        if hidden_group is None and (
-            element.get("hidden") is not None
-            or (tag == "input" and (element.get("type") or "").lower() == "hidden")
-            or hides(decls)
-        ):
+        if hidden_group is None and hides_all:
             hidden_group = self._new_group()
-        colour = _text_colour(decls, element, tag, context.colour)
-        background = _background(decls, element)
-        background = context.background if background == TRANSPARENT else background
-        tiny = _tiny_font(decls)
-        tiny = context.tiny if tiny is None else tiny
-        inner = _Context(hidden_group, colour, background, tiny)
+        inner = _Context(hidden_group, look)
         if hidden_group is not None:
             return inner, hidden_group
-        if tiny or _same_colour(colour, background):
+        if hidden_content.unreadable(look):
             return inner, group if group is not None else self._new_group()
         return inner, None
-
-
-def _same_colour(colour, background):
-    if colour == TRANSPARENT:
-        return True
-    if colour is None or background is None or background == TRANSPARENT:
-        return False
-    return max(abs(a - b) for a, b in zip(colour, background, strict=True)) <= SAME_COLOUR
 
 
 def html_links(html):
