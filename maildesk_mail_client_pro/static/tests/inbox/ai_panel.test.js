@@ -159,7 +159,7 @@ test("Draft a reply opens the reply composer with the text, escaped, and marked 
     const store = await openPanel();
     await click(".o_maildesk_ai_draft");
     await settle();
-    expect(callsTo(calls, "ai_draft_reply").map((c) => c.kwargs)).toEqual([{ index_id: 1 }]);
+    expect(callsTo(calls, "ai_draft_reply").map((c) => c.kwargs)).toEqual([{ index_id: 1, instructions: "" }]);
     const request = store.state.composer;
     expect([request.mode, request.indexId, request.notice]).toEqual(["reply", 1, "Drafted by AI - check it before sending"]);
     expect(String(request.body)).toBe(
@@ -167,6 +167,35 @@ test("Draft a reply opens the reply composer with the text, escaped, and marked 
     );
     // the recipients are not the AI's: the composer asks prepare_reply as for any reply
     expect(Object.keys(request)).not.toInclude("to_emails");
+});
+
+test("Draft a reply sends the one-line instruction typed above it; Enter in it drafts too", async () => {
+    const { calls } = proFakes({
+        handlers: { ai_draft_reply: () => done({ text: "No, thank you.", model: "m" }) },
+    });
+    const store = await openPanel();
+    expect(".o_maildesk_ai_draft_instructions").toHaveAttribute("placeholder", /polite no, propose Tuesday/);
+    await click(".o_maildesk_ai_draft_instructions");
+    await edit("  polite no, propose Tuesday  ");
+    await click(".o_maildesk_ai_draft");
+    await settle();
+    store.closeComposer();
+    await click(".o_maildesk_ai_draft_instructions");
+    await edit("shorter");
+    await press("Enter");
+    await settle();
+    expect(callsTo(calls, "ai_draft_reply").map((c) => c.kwargs)).toEqual([
+        { index_id: 1, instructions: "polite no, propose Tuesday" },
+        { index_id: 1, instructions: "shorter" },
+    ]);
+    expect(store.state.composer.mode).toBe("reply");
+});
+
+test("No instruction field when drafting is refused", async () => {
+    proFakes({ status: aiStatus({ reason: GATE_OFF }) });
+    await openPanel();
+    expect(".o_maildesk_ai_draft").toHaveAttribute("disabled");
+    expect(".o_maildesk_ai_draft_instructions").toHaveCount(0);
 });
 
 test("Ask AI: the chat shows who asked what, and a new question is answered in it", async () => {

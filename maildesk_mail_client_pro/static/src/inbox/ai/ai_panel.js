@@ -34,6 +34,7 @@ export class AiPanel extends Component {
             statusError: "",
             runs: {}, // what -> {busy, answer}
             chatOpen: false,
+            draftInstructions: "", // optional: what the drafted reply should say
         });
         this.gone = false;
         // once mounted: a panel OWL drops before mounting it (the pane re-rendered) asks nothing
@@ -144,7 +145,8 @@ export class AiPanel extends Component {
 
     /** The reply composer with the model's text (escaped: plain text only), marked as generated. */
     async draftReply() {
-        const answer = await this.start("draft_reply", "ai_draft_reply", {});
+        const instructions = this.state.draftInstructions.trim();
+        const answer = await this.start("draft_reply", "ai_draft_reply", { instructions });
         if (answer?.state === "done" && !this.gone) {
             this.store.openComposer({
                 mode: "reply",
@@ -152,6 +154,14 @@ export class AiPanel extends Component {
                 body: markup(contentToHtml(answer.result.text || "", "o_maildesk_ai_generated")),
                 notice: DRAFTED_NOTICE(),
             });
+        }
+    }
+
+    /** Enter in the instruction drafts at once, as the button would. */
+    onInstructionsKeydown(ev) {
+        if (ev.key === "Enter" && !this.busy("draft_reply")) {
+            ev.preventDefault();
+            this.draftReply();
         }
     }
 
