@@ -59,6 +59,7 @@ export class InboxStore {
             folders: {}, // account id -> folder tree
             tags: [],
             route: { accountId: null, folderId: null, messageId: null },
+            view: null, // {key, title}: a view another addon registered (inbox_views.js), shown instead of a folder
             openMessageId: null,
             composer: null,
             pane: "list", // on small screens: sidebar | list | reading
@@ -155,6 +156,9 @@ export class InboxStore {
 
     get currentTitle() {
         const { folderId, accountId } = this.state.route;
+        if (this.state.view) {
+            return this.state.view.title;
+        }
         if (folderId) {
             return this.folderById(folderId)?.name || _t("Folder");
         }
@@ -172,12 +176,23 @@ export class InboxStore {
 
     openFolder(folderId, accountId = null) {
         const folder = folderId ? this.folderById(folderId) : null;
+        this.state.view = null;
         this.setRoute({ folderId: folderId || null, accountId: accountId || folder?.account_id || null, messageId: null });
         this.state.openMessageId = null;
         this.state.serverSearch = null;
         this.state.pane = "list";
         this.clearSelection();
         return this.reload();
+    }
+
+    /** Show a registered view (`key`, titled `title`) in the list's place, over all mailboxes. */
+    openView(key, title) {
+        this.state.view = { key, title };
+        this.setRoute({ folderId: null, accountId: null, messageId: null });
+        this.state.openMessageId = null;
+        this.state.serverSearch = null;
+        this.state.pane = "list";
+        this.clearSelection();
     }
 
     openMessage(id) {

@@ -4,6 +4,7 @@ import { deserializeDateTime } from "@web/core/l10n/dates";
 import { ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { useService } from "@web/core/utils/hooks";
 import { errorMessage, flattenFolders } from "../store";
+import { viewComponent } from "../sidebar/inbox_views";
 
 /** Every row has this height (px): the list places rows by index, never measures them. */
 export const ROW_HEIGHT = 64;
@@ -120,7 +121,7 @@ export class MessageRow extends Component {
  * Only the rows in view (plus a small buffer) are in the DOM; the scroll height spans the whole
  * total, and the pages under the view are fetched as the user scrolls.
  */
-export class MessageList extends Component {
+export class FolderMessageList extends Component {
     static template = "maildesk_mail_client.MessageList";
     static components = { MessageRow };
     static props = ["store"];
@@ -308,5 +309,16 @@ export class MessageList extends Component {
 
     toggleFilter(name) {
         this.store.toggleFilter(name);
+    }
+}
+
+/** The list pane: a folder's list, or the registered view the sidebar opened (inbox_views.js). */
+export class MessageList extends Component {
+    static template = "maildesk_mail_client.ListPane";
+    static components = { FolderMessageList };
+    static props = ["store"];
+
+    get viewComponent() {
+        return viewComponent(this.props.store);
     }
 }

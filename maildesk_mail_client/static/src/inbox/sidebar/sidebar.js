@@ -2,6 +2,7 @@ import { Component, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { useService } from "@web/core/utils/hooks";
 import { errorMessage } from "../store";
+import { registeredViews } from "./inbox_views";
 
 const FOLDER_ICONS = {
     inbox: "fa-inbox",
@@ -43,7 +44,15 @@ export class Sidebar extends Component {
     }
 
     get unifiedActive() {
-        return !this.state.route.folderId && !this.state.route.accountId;
+        return !this.state.route.folderId && !this.state.route.accountId && !this.state.view;
+    }
+
+    get extraViews() {
+        return registeredViews();
+    }
+
+    isActiveView(view) {
+        return this.state.view?.key === view.key;
     }
 
     /** The server's problem, or one read from the connection state when it sends none. */
