@@ -4,6 +4,7 @@ from . import (
     test_account_lease,
     test_attachment_route,
     test_browser_smoke,
+    test_compose_quote_hidden,
     test_connect_wizard,
     test_folder_changes,
     test_inbox_compose_forward,
