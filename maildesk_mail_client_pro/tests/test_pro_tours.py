@@ -92,6 +92,16 @@ class TestProMailTours(ProInboxTourCase):
         page = self.env["mailbox.sync"].with_user(self.reader).message_search_load(account_id=self.account.id)
         self.assertIn("Snooze me", [r["subject"] for r in page["records"]])
 
+    def test_a_snoozed_message_is_unsnoozed_from_the_snoozed_view_and_is_back_at_once(self):
+        self.synced(mail("Snooze me", age=1), mail("Stay here", age=2))
+        self.tour("maildesk_pro_snooze")
+        self.assertTrue(self.row("Snooze me").snoozed_until)
+        self.tour("maildesk_pro_unsnooze")
+        self.env.invalidate_all()
+        self.assertFalse(self.row("Snooze me").snoozed_until)
+        page = self.env["mailbox.sync"].with_user(self.reader).message_search_load(account_id=self.account.id)
+        self.assertIn("Snooze me", [r["subject"] for r in page["records"]])
+
     def test_a_message_linked_to_a_contact_shows_it_as_a_chip_that_opens_it(self):
         partner = self.env["res.partner"].create({"name": "Ana Linkable", "email": "ana@example.org"})
         [row] = self.synced(mail("Order question"))

@@ -37,7 +37,10 @@ registry.category("web_tour.tours").add("maildesk_pro_cancel_scheduled", {
     ],
 });
 
-/** Snooze > Tomorrow: the conversation leaves the inbox. */
+const SNOOZED_VIEW = ".o_maildesk_sidebar .o_maildesk_view_link[data-view=snoozed]";
+const SNOOZED_ROW = ".o_maildesk_snoozed_row:contains(Snooze me)";
+
+/** Snooze > Tomorrow: the conversation leaves the inbox, and waits in the Snoozed view. */
 registry.category("web_tour.tours").add("maildesk_pro_snooze", {
     url: "/odoo/maildesk",
     steps: () => [
@@ -56,6 +59,30 @@ registry.category("web_tour.tours").add("maildesk_pro_snooze", {
                 }
             },
         },
+        { content: "open Snoozed", trigger: SNOOZED_VIEW, run: "click" },
+        { content: "it waits there until tomorrow 08:00", trigger: `${SNOOZED_ROW} .o_maildesk_snoozed_until:contains(08:00)` },
+        {
+            content: "only the snoozed message is there",
+            trigger: ".o_maildesk_snoozed_view",
+            run() {
+                if (document.querySelectorAll(".o_maildesk_snoozed_row").length !== 1) {
+                    throw new Error("the Snoozed view lists more than the snoozed message");
+                }
+            },
+        },
+    ],
+});
+
+/** From the Snoozed view, Unsnooze: the message is back in the inbox now. */
+registry.category("web_tour.tours").add("maildesk_pro_unsnooze", {
+    url: "/odoo/maildesk",
+    steps: () => [
+        ...inboxShows("Stay here"),
+        { content: "open Snoozed", trigger: SNOOZED_VIEW, run: "click" },
+        { content: "Unsnooze", trigger: `${SNOOZED_ROW} .o_maildesk_unsnooze`, run: "click" },
+        { content: "nothing is snoozed any more", trigger: ".o_maildesk_snoozed_empty:contains(Nothing is snoozed)" },
+        { content: "back to All Mailboxes", trigger: ".o_maildesk_folder_all", run: "click" },
+        ...inboxShows("Snooze me"),
     ],
 });
 
