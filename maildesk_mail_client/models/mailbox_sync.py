@@ -360,13 +360,19 @@ class MailboxSync(models.AbstractModel):
     def send_email(self, draft_id=None, resend_uncertain=False, **values):
         """Queue a saved draft for sending, or values given directly (saved as a draft first).
         The send worker sends it once its undo delay is over; asking twice sends it once."""
+        draft = self._saved_draft(draft_id, values, self.env._(
+            "Save the message first, or send it with a client_token: without one, a request "
+            "sent twice would send the message twice."))
+        return sending.send_draft(draft, resend_uncertain=bool(resend_uncertain))
+
+    def _saved_draft(self, draft_id, values, refusal):
+        """The draft to send: ``draft_id``, or ``values`` saved as a new draft, which they may
+        only be with a client_token (a request sent twice then makes one draft)."""
         if not draft_id:
             if not values.get("client_token"):
-                raise UserError(self.env._(
-                    "Save the message first, or send it with a client_token: without one, a "
-                    "request sent twice would send the message twice."))
+                raise UserError(refusal)
             draft_id = self.save_draft(**values)
-        return sending.send_draft(self._draft(draft_id), resend_uncertain=bool(resend_uncertain))
+        return self._draft(draft_id)
 
     @api.model
     def cancel_send(self, draft_id):

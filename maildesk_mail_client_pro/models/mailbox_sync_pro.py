@@ -26,13 +26,10 @@ class MailboxSync(models.AbstractModel):
     def schedule_send(self, send_at, draft_id=None, **values):
         """Send a saved draft (or ``values`` as Basic's send_email takes them) at ``send_at``
         (UTC): {queue_id, scheduled_at, draft_id}. Asking again moves the time."""
-        if not draft_id:
-            if not values.get("client_token"):
-                raise UserError(self.env._(
-                    "Save the message first, or schedule it with a client_token: without one, a "
-                    "request sent twice would schedule two messages."))
-            draft_id = self.save_draft(**values)
-        return update_queue.schedule_send(self._draft(draft_id), send_at)
+        draft = self._saved_draft(draft_id, values, self.env._(
+            "Save the message first, or schedule it with a client_token: without one, a request "
+            "sent twice would schedule two messages."))
+        return update_queue.schedule_send(draft, send_at)
 
     @api.model
     def cancel_scheduled(self, queue_id):

@@ -34,9 +34,10 @@ EXPECTED_PRO = {
 
 
 class ProSecurityFixture(MailDeskFixture):
-    """Fresh Pro records of the support mailbox, made as superuser, for each model."""
+    """Fresh records of the support mailbox, made as superuser, for each Pro model (Basic's
+    fixture for the others): what the matrix runners of Basic's tests read, write and create."""
 
-    def pro_target(self, model, role):
+    def target(self, model, role):
         env = self.env
         index = self.make_index()
         support = self.support.id
@@ -58,7 +59,7 @@ class ProSecurityFixture(MailDeskFixture):
             return env[model].create({"name": f"P{self._n()}", "kind": "custom",
                                       "base_url": "http://127.0.0.1:9/v1", "model": "m"})
         if model == "maildesk.ai.set.key.wizard":
-            provider = self.pro_target("maildesk.ai.provider", role)
+            provider = self.target("maildesk.ai.provider", role)
             return env[model].with_user(self.admin).create({"provider_id": provider.id}).with_user(
                 env.user)
         if model == "maildesk.account.remove.wizard":
@@ -77,16 +78,16 @@ class ProSecurityFixture(MailDeskFixture):
             return env[model].create({"account_id": support, "user_id": self.member.id,
                                       "thread_key": f"t{index.id}"})
         if model == "maildesk.ai.conversation.message":
-            conversation = self.pro_target("maildesk.ai.conversation", role)
+            conversation = self.target("maildesk.ai.conversation", role)
             return env[model].create({"conversation_id": conversation.id, "role": "assistant",
                                       "content": "An answer"})
         if model == "maildesk.ai.attachment.extract":
             return env[model].create({"account_id": support, "index_id": index.id,
                                       "attachment_key": "2", "text": "About the file"})
-        raise KeyError(model)
+        return super().target(model, role)
 
-    def pro_write_vals(self, model):
-        return {
+    def write_vals(self, model):
+        pro = {
             "mailbox.signature": {"name": "Renamed"},
             "mailbox.signature.wizard": {"account_id": self.support.id},
             "maildesk.email.link": {"res_name": "Renamed"},
@@ -100,9 +101,10 @@ class ProSecurityFixture(MailDeskFixture):
             "maildesk.ai.conversation": {"name": "Changed"},
             "maildesk.ai.conversation.message": {"content": "Changed"},
             "maildesk.ai.attachment.extract": {"text": "Changed"},
-        }[model]
+        }
+        return pro[model] if model in pro else super().write_vals(model)
 
-    def pro_create_vals(self, model):
+    def create_vals(self, model):
         """Values creating a record of the support mailbox (made before switching user)."""
         support = self.support.id
         if model == "mailbox.signature":
@@ -121,7 +123,7 @@ class ProSecurityFixture(MailDeskFixture):
             return {"name": "New", "kind": "custom", "base_url": "http://127.0.0.1:9/v1",
                     "model": "m"}
         if model == "maildesk.ai.set.key.wizard":
-            return {"provider_id": self.pro_target("maildesk.ai.provider", None).id}
+            return {"provider_id": self.target("maildesk.ai.provider", None).id}
         if model == "maildesk.ai.job":
             return {"account_id": support, "user_id": self.member.id, "feature": "summarize"}
         if model == "maildesk.ai.message.insight":
@@ -131,12 +133,12 @@ class ProSecurityFixture(MailDeskFixture):
         if model == "maildesk.ai.conversation":
             return {"account_id": support, "user_id": self.member.id}
         if model == "maildesk.ai.conversation.message":
-            return {"conversation_id": self.pro_target("maildesk.ai.conversation", None).id,
+            return {"conversation_id": self.target("maildesk.ai.conversation", None).id,
                     "role": "user", "content": "Q"}
         if model == "maildesk.ai.attachment.extract":
             return {"account_id": support, "index_id": self.make_index().id,
                     "attachment_key": "2"}
-        raise KeyError(model)
+        return super().create_vals(model)
 
 
 __all__ = ["EXPECTED_PRO", "OPERATIONS", "ROLES", "ProSecurityFixture"]

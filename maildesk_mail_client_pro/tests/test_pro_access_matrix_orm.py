@@ -1,61 +1,27 @@
 """Seed 003's Pro rows through the ORM: each model, each persona, each operation."""
+from odoo.addons.maildesk_mail_client.tests.test_access_matrix_orm import OrmMatrix
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 
-from .common_pro_security import EXPECTED_PRO, OPERATIONS, ROLES, ProSecurityFixture
-
-
-class _Rollback(Exception):
-    pass
+from .common_pro_security import EXPECTED_PRO, ProSecurityFixture
 
 
 @tagged("post_install", "-at_install", "maildesk_security")
-class TestProAccessMatrixOrm(ProSecurityFixture, TransactionCase):
+class TestProAccessMatrixOrm(OrmMatrix, ProSecurityFixture, TransactionCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.setUpMailDesk()
 
-    def attempt(self, operation, model, role):
-        """Run ``operation`` as ``role`` and roll it back; True when Odoo allowed it."""
-        user = self.users[role]
-        if operation == "create":
-            vals = self.pro_create_vals(model)
-        else:
-            record = self.pro_target(model, role)
-        try:
-            with self.env.cr.savepoint():
-                if operation == "read":
-                    record.with_user(user).read(["display_name"])
-                elif operation == "write":
-                    record.with_user(user).write(self.pro_write_vals(model))
-                elif operation == "create":
-                    self.env[model].with_user(user).create(vals)
-                else:
-                    record.with_user(user).unlink()
-                self.env.flush_all()
-                raise _Rollback()
-        except _Rollback:
-            return True
-        except AccessError:
-            return False
-        finally:
-            self.env.invalidate_all()
-
     def test_every_pro_model_every_persona_every_operation(self):
-        for model, by_role in EXPECTED_PRO.items():
-            for role in ROLES:
-                for operation in OPERATIONS:
-                    with self.subTest(model=model, role=role, operation=operation):
-                        self.assertEqual(self.attempt(operation, model, role),
-                                         by_role[role][operation])
+        self.assert_matrix(EXPECTED_PRO)
 
     def test_users_manage_their_own_signatures_and_read_only_the_shared_ones_they_work_with(self):
         Signature = self.env["mailbox.signature"]
         own = Signature.with_user(self.member).create({"name": "Mia", "body_html": "<p>Mia</p>"})
         own.with_user(self.member).write({"name": "Mia M."})
-        shared = self.pro_target("mailbox.signature", "member")
+        shared = self.target("mailbox.signature", "member")
         others = Signature.create({"name": "Otto", "user_id": self.outsider.id})
         visible = Signature.with_user(self.member).search([])
         self.assertIn(own, visible)
@@ -79,7 +45,7 @@ class TestProAccessMatrixOrm(ProSecurityFixture, TransactionCase):
         with self.assertRaises(AccessError):
             answer.with_user(self.outsider).read(["content"])
         answer.with_user(self.member).read(["content"])
-        shared = self.pro_target("maildesk.ai.conversation", "member")
+        shared = self.target("maildesk.ai.conversation", "member")
         other_member = self.env["res.users"].create({
             "name": "Teammate", "login": "md_teammate",
             "group_ids": [(6, 0, [self.env.ref("base.group_user").id,

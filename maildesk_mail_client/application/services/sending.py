@@ -25,8 +25,6 @@ import logging
 import re
 from datetime import timedelta
 
-from psycopg2 import errors
-
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import MissingError, UserError
 
@@ -35,7 +33,7 @@ from ...infrastructure.addresses import is_plain_address
 from ...infrastructure.providers.base import DeliveryUncertain, ProviderError, ServerUnreachable
 from ...infrastructure.providers.http_api import GrantRevoked, Throttled
 from ...infrastructure.providers.smtp import SmtpRefused
-from . import backoff, connections, live, mailbox_access, state_changes
+from . import backoff, connections, live, mailbox_access, row_lock, state_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -234,18 +232,10 @@ def process_send_queue(env, limit=QUEUE_BATCH):
 
 
 def _take(cr, condition, params):
-    """Lock one row matching ``condition`` on this cursor, skipping rows another worker holds.
-    The lock and every write to that row stay on this one cursor: a row locked by one cursor
-    and written by another of the same process would wait for ever, unseen by PostgreSQL."""
-    query = f"""SELECT id FROM maildesk_draft WHERE {condition}
-                 ORDER BY send_after, id LIMIT 1 FOR UPDATE SKIP LOCKED"""
-    try:
-        cr.execute(query, params)
-    except errors.SerializationFailure:  # another worker changed it an instant ago: look again
-        cr.rollback()
-        cr.execute(query, params)
-    row = cr.fetchone()
-    return row and row[0]
+    """Lock one queued draft matching ``condition`` on this cursor (row_lock.take_one)."""
+    return row_lock.take_one(cr, f"""SELECT id FROM maildesk_draft WHERE {condition}
+                                     ORDER BY send_after, id LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                             params)
 
 
 def _send_one(registry):

@@ -27,6 +27,7 @@ from odoo.addons.maildesk_mail_client.application.services import (
     bulk,
     live,
     mailbox_access,
+    row_lock,
     sending,
     state_changes,
     sync,
@@ -346,18 +347,11 @@ def wake_forgotten(env):
 
 def _take(cr):
     """Lock one due entry on this cursor; quick ones before the chunks of bulk changes."""
-    query = """SELECT id FROM maildesk_update_queue
-                WHERE state IN ('pending', 'running') AND action != 'cancel' AND scheduled_at <= %s
-                ORDER BY action = 'bulk_change', scheduled_at, id
-                LIMIT 1 FOR UPDATE SKIP LOCKED"""
-    params = [fields.Datetime.now()]
-    try:
-        cr.execute(query, params)
-    except errors.SerializationFailure:  # another cron changed it an instant ago: look again
-        cr.rollback()
-        cr.execute(query, params)
-    row = cr.fetchone()
-    return row and row[0]
+    return row_lock.take_one(cr, """
+        SELECT id FROM maildesk_update_queue
+         WHERE state IN ('pending', 'running') AND action != 'cancel' AND scheduled_at <= %s
+         ORDER BY action = 'bulk_change', scheduled_at, id
+         LIMIT 1 FOR UPDATE SKIP LOCKED""", [fields.Datetime.now()])
 
 
 def _step(registry):
